@@ -1,0 +1,231 @@
+"""Pipeline definitions: a TOML file with one table per stage, validated before any work starts.
+
+The defaults in this module are the ``body_mea`` pipeline (``pipelines/body_mea.toml`` spells them out with
+comments). Unknown sections or keys, wrong types and impossible values are errors that name the file, the key
+and, where a close match exists, what was probably meant.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from .._validate import check_option, suggest
+from ..errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+STAGES = ("motion", "synchrony", "moments", "report")
+
+
+def stage_features() -> dict[str, tuple[str, ...]]:
+    """Per-person features each feature stage provides, for validating ``[synchrony] features`` up front."""
+    from ..features.motion import FEATURES as MOTION_FEATURES
+
+    return {"motion": MOTION_FEATURES}
+
+
+@dataclass
+class PipelineSection:
+    name: str = "body_mea"
+    description: str = "Body movement synchrony from Motion Energy Analysis, around coded moments."
+    stages: list[str] = field(default_factory=lambda: list(STAGES))
+
+
+@dataclass
+class PersonsSection:
+    names: list[str] = field(default_factory=lambda: ["left", "right"])
+    rois: dict[str, Any] = field(default_factory=dict)
+    roi_units: str = "fraction"
+
+
+@dataclass
+class MotionSection:
+    threshold: float = 10.0
+    artefact_pct: float = 50.0
+    luma_jump: float = 8.0
+    camera_pct: float = 25.0
+    quiet_s: float = 10.0
+    background: list[float] = field(default_factory=list)
+
+
+@dataclass
+class PreprocessSection:
+    rate_hz: float = 0.0
+    mask_artefacts: bool = True
+    max_gap_s: float = 0.0
+    smooth_s: float = 0.5
+    scale: str = "none"
+
+
+@dataclass
+class SynchronySection:
+    features: list[str] = field(default_factory=lambda: ["motion_energy"])
+    window_s: float = 8.0
+    step_s: float = 0.4
+    max_lag_s: float = 3.0
+    fisher_z: bool = True
+    absolute: bool = True
+    min_valid: float = 0.8
+    summary: str = "peak"
+
+
+@dataclass
+class MomentsSection:
+    codes: list[str] = field(default_factory=list)
+    tmin_s: float = -30.0
+    tmax_s: float = 30.0
+    test_window_s: list[float] = field(default_factory=list)
+    n_shifts: int = 1000
+    min_shift_s: float = 0.0
+    band: float = 0.95
+    alternative: str = "greater"
+    seed: int = 20261123
+    on_outside: str = "raise"
+
+
+@dataclass
+class ReportSection:
+    title: str = "dyadsync session report"
+
+
+@dataclass
+class PipelineConfig:
+    """A validated pipeline definition. ``source`` is the file it came from (None for the built-in defaults)."""
+
+    pipeline: PipelineSection = field(default_factory=PipelineSection)
+    persons: PersonsSection = field(default_factory=PersonsSection)
+    motion: MotionSection = field(default_factory=MotionSection)
+    preprocess: PreprocessSection = field(default_factory=PreprocessSection)
+    synchrony: SynchronySection = field(default_factory=SynchronySection)
+    moments: MomentsSection = field(default_factory=MomentsSection)
+    report: ReportSection = field(default_factory=ReportSection)
+    source: Path | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """All parameters as plain data (for run records), without ``source``."""
+        d = dataclasses.asdict(self)
+        d.pop("source")
+        return d
+
+
+def load_pipeline(path: str | Path | None = None) -> PipelineConfig:
+    """Read and validate a pipeline TOML file; None gives the built-in defaults (the ``body_mea`` pipeline).
+
+    Raises
+    ------
+    ConfigError
+        For a missing or unparsable file, an unknown section or key, a value of the wrong type, or an invalid
+        option; the message names the file and the key.
+    """
+    if path is None:
+        return PipelineConfig()
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: pipeline file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return config_from_dict(data, source=path)
+
+
+def config_from_dict(data: dict[str, Any], *, source: Path | None = None) -> PipelineConfig:
+    """Build a validated :class:`PipelineConfig` from nested dicts (as parsed from TOML)."""
+    where = f"{source}: " if source else ""
+    hints = get_type_hints(PipelineConfig)
+    sections = [f.name for f in dataclasses.fields(PipelineConfig) if f.name != "source"]
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in sections:
+            raise ConfigError(f"{where}unknown section [{name}]{suggest(name, sections)}; sections are {sections}")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}[{name}] must be a table of settings")
+        kwargs[name] = _section(hints[name], value, f"{where}[{name}]")
+    config = PipelineConfig(**kwargs, source=source)
+    _check_values(config, where)
+    return config
+
+
+def _section(cls: type, values: dict[str, Any], where: str) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    types = get_type_hints(cls)
+    out = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise ConfigError(f"{where} unknown key {key!r}{suggest(key, fields)}; keys are {sorted(fields)}")
+        out[key] = _coerce(types[key], value, f"{where} {key}")
+    return cls(**out)
+
+
+def _coerce(tp: Any, value: Any, where: str) -> Any:
+    origin = getattr(tp, "__origin__", tp)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} must be a whole number, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where} must be a number, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be a string, got {value!r}")
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where} must be a list, got {value!r}")
+        (item,) = tp.__args__
+        return [_coerce(item, v, where) for v in value]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a table, got {value!r}")
+        return dict(value)
+    return value
+
+
+def _check_values(c: PipelineConfig, where: str) -> None:
+    for stage in c.pipeline.stages:
+        check_option(f"{where}[pipeline] stages entry", stage, STAGES)
+    if len(c.persons.names) != 2 or len(set(c.persons.names)) != 2:
+        raise ConfigError(f"{where}[persons] names must be two different names, got {c.persons.names}")
+    check_option(f"{where}[persons] roi_units", c.persons.roi_units, ("fraction", "px"))
+    check_option(f"{where}[preprocess] scale", c.preprocess.scale, ("none", "sd", "z"))
+    check_option(f"{where}[synchrony] summary", c.synchrony.summary, ("peak", "mean", "lag0"))
+    check_option(f"{where}[moments] alternative", c.moments.alternative, ("greater", "less", "two-sided"))
+    check_option(f"{where}[moments] on_outside", c.moments.on_outside, ("raise", "warn", "drop"))
+    s = c.synchrony
+    if not (s.window_s > 0 and s.step_s > 0 and 0 <= s.max_lag_s < s.window_s):
+        raise ConfigError(
+            f"{where}[synchrony] needs window_s > 0, step_s > 0 and 0 <= max_lag_s < window_s; got window_s="
+            f"{s.window_s}, step_s={s.step_s}, max_lag_s={s.max_lag_s}"
+        )
+    if not s.features:
+        raise ConfigError(f"{where}[synchrony] features is empty")
+    provided = stage_features()
+    available = [f for stage in c.pipeline.stages for f in provided.get(stage, ())]
+    for feature in s.features:
+        if feature not in available:
+            raise ConfigError(
+                f"{where}[synchrony] features: unknown feature {feature!r}{suggest(feature, available)}; the "
+                f"stages {c.pipeline.stages} provide {available}"
+            )
+    m = c.moments
+    if not m.tmin_s <= 0 <= m.tmax_s:
+        raise ConfigError(f"{where}[moments] the epoch tmin_s..tmax_s must contain 0, got {m.tmin_s}..{m.tmax_s}")
+    if m.test_window_s and (len(m.test_window_s) != 2 or m.test_window_s[1] < m.test_window_s[0]):
+        raise ConfigError(f"{where}[moments] test_window_s must be [start, end] with end >= start")
+    if m.n_shifts < 19:
+        raise ConfigError(f"{where}[moments] n_shifts must be at least 19 (p cannot go below 0.05), got {m.n_shifts}")
+    if c.motion.background and len(c.motion.background) != 4:
+        raise ConfigError(f"{where}[motion] background must be [x, y, width, height], got {c.motion.background}")

@@ -1,0 +1,341 @@
+"""Run one session through a pipeline: video -> features -> synchrony -> moments -> report.
+
+Every input is checked before the long work starts (the video opens, the codes parse and fit the video, the
+pipeline is valid), every output is written atomically, and ``run.json`` records what was done: inputs,
+parameters, versions, warnings, timings and the files written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import platform
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..errors import DyadsyncWarning
+from ..features import ROI, motion_energy, parse_rois
+from ..io.events import read_events
+from ..io.store import write_json, write_parquet
+from ..io.video import VideoInfo, probe_video
+from ..moments import event_locked_average
+from ..preprocess import prepare_pair
+from ..synchrony import global_index, summarize, windowed_cross_correlation
+from .config import PipelineConfig, load_pipeline
+
+log = logging.getLogger("dyadsync")
+
+#: Output files of a session run, relative to its output folder.
+OUTPUTS = {
+    "features": "features.parquet",
+    "synchrony": "synchrony.parquet",
+    "synchrony_lags": "synchrony_lags.parquet",
+    "moments": "moments.parquet",
+    "moment_tests": "moment_tests.parquet",
+    "events": "events.parquet",
+    "report": "report.html",
+    "run": "run.json",
+}
+
+
+@dataclass
+class SessionResult:
+    """What a session run produced (also on disk in ``out_dir``)."""
+
+    out_dir: Path
+    features: pd.DataFrame
+    synchrony: pd.DataFrame
+    synchrony_lags: pd.DataFrame
+    events: pd.DataFrame | None
+    moments: pd.DataFrame | None
+    moment_tests: pd.DataFrame | None
+    record: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def report(self) -> Path:
+        return self.out_dir / OUTPUTS["report"]
+
+
+def run_session(
+    video: str | Path,
+    out_dir: str | Path,
+    *,
+    codes: str | Path | None = None,
+    pipeline: str | Path | PipelineConfig | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SessionResult:
+    """Run the pipeline on one session video and write its outputs to ``out_dir``.
+
+    Parameters
+    ----------
+    video : str or Path
+        Session video (static camera, two persons).
+    out_dir : str or Path
+        Output folder (created).
+    codes : str or Path or None
+        Coded events (CSV or ELAN ``.eaf``); without them the moments stage is skipped.
+    pipeline : str, Path, PipelineConfig or None
+        Pipeline TOML file or a loaded config; None uses the built-in ``body_mea`` defaults.
+    progress : callable or None
+        Called with a short message as each stage starts.
+
+    Returns
+    -------
+    SessionResult
+
+    Raises
+    ------
+    DyadsyncError
+        (InputError, VideoError, EventsError, ConfigError, AnalysisError) with a message naming the file and the
+        problem. Files already written stay complete; nothing half-written is left.
+    """
+    config = pipeline if isinstance(pipeline, PipelineConfig) else load_pipeline(pipeline)
+    say = progress or (lambda msg: log.info(msg))
+    out = Path(out_dir)
+    video = Path(video)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    caught: list[str] = []
+    written: list[str] = []
+
+    def save(table: pd.DataFrame, key: str) -> None:
+        write_parquet(table, out / OUTPUTS[key])
+        written.append(OUTPUTS[key])
+
+    records: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as records:
+            warnings.simplefilter("always", DyadsyncWarning)
+            # --- check every input before the long work
+            meta = probe_video(video)
+            if not meta.has_audio:
+                warnings.warn(
+                    f"{video}: no audio track; voice features cannot be computed from this file", DyadsyncWarning
+                )
+            rois = parse_rois(config.persons.rois, config.persons.names, units=config.persons.roi_units)
+            for roi in rois:
+                roi.to_pixels(meta.width, meta.height)
+            events = None
+            stages = config.pipeline.stages
+            if codes is not None and "moments" in stages:
+                events = read_events(
+                    codes,
+                    duration_s=meta.duration_s,
+                    codes=config.moments.codes or None,
+                    on_outside=config.moments.on_outside,
+                )
+
+            # --- features
+            say("motion energy")
+            t = time.perf_counter()
+            features, motion_info = _motion_stage(video, rois, config, meta)
+            timings["motion_s"] = time.perf_counter() - t
+            save(features, "features")
+
+            # --- synchrony and moments
+            say("synchrony")
+            t = time.perf_counter()
+            analysis = analyse_features(features, events, config)
+            timings["synchrony_moments_s"] = time.perf_counter() - t
+            synchrony, lags_table, moments, tests = (
+                analysis.synchrony, analysis.synchrony_lags, analysis.moments, analysis.moment_tests
+            )
+            save(synchrony, "synchrony")
+            save(lags_table, "synchrony_lags")
+            if events is not None:
+                save(events, "events")
+                save(moments, "moments")
+                save(tests, "moment_tests")
+
+    finally:
+        # Whatever happened, the warnings reach the caller (and, below, the run record).
+        for w in records:
+            if issubclass(w.category, DyadsyncWarning):
+                caught.append(str(w.message))
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    record = {
+        "dyadsync_version": __version__,
+        "python": platform.python_version(),
+        "pipeline": {"source": str(config.source) if config.source else "built-in body_mea", **config.as_dict()},
+        "inputs": {
+            "video": {**meta.as_dict(), "sha256": _sha256(video), "size_bytes": video.stat().st_size},
+            "codes": None if codes is None else {"path": str(codes), "sha256": _sha256(Path(codes))},
+        },
+        "motion": motion_info,
+        "synchrony": analysis.info,
+        "warnings": caught,
+        "timings": timings,
+    }
+    result = SessionResult(out, features, synchrony, lags_table, events, moments, tests, record)
+    if "report" in config.pipeline.stages:
+        say("report")
+        from ..report.html import write_session_report
+
+        t = time.perf_counter()
+        write_session_report(result, config, out / OUTPUTS["report"])
+        timings["report_s"] = time.perf_counter() - t
+        written.append(OUTPUTS["report"])
+    timings["total_s"] = time.perf_counter() - started
+    record["outputs"] = [*written, OUTPUTS["run"]]
+    write_json(record, out / OUTPUTS["run"])
+    return result
+
+
+def _motion_stage(
+    video: Path, rois: list[ROI], config: PipelineConfig, meta: VideoInfo
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    m = config.motion
+    background = None
+    if m.background:
+        background = ROI("background", *m.background, units=config.persons.roi_units)
+    return motion_energy(
+        video,
+        rois=rois,
+        threshold=m.threshold,
+        artefact_pct=m.artefact_pct,
+        luma_jump=m.luma_jump,
+        camera_pct=m.camera_pct,
+        quiet_s=m.quiet_s,
+        background=background,
+    )
+
+
+@dataclass
+class Analysis:
+    """Synchrony and moments computed from a feature table (see :func:`analyse_features`)."""
+
+    synchrony: pd.DataFrame
+    synchrony_lags: pd.DataFrame
+    moments: pd.DataFrame | None
+    moment_tests: pd.DataFrame | None
+    info: dict[str, Any]
+
+
+def analyse_features(features: pd.DataFrame, events: pd.DataFrame | None, config: PipelineConfig) -> Analysis:
+    """Synchrony of every configured feature and, when events are given, the moments analyses.
+
+    This is the part of a session run after feature extraction, usable on any long feature table (for instance
+    motion energy read from MEA files, or simulated series).
+
+    Parameters
+    ----------
+    features : DataFrame
+        Long feature table holding the configured features for both persons.
+    events : DataFrame or None
+        Events table; None skips the moments analyses.
+    config : PipelineConfig
+
+    Returns
+    -------
+    Analysis
+    """
+    synchrony, lags_table, info = _synchrony_stage(features, config)
+    moments = tests = None
+    if events is not None:
+        moments, tests = _moments_stage(synchrony, events, config)
+    return Analysis(synchrony, lags_table, moments, tests, info)
+
+
+def _synchrony_stage(
+    features: pd.DataFrame, config: PipelineConfig
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    s, p = config.synchrony, config.preprocess
+    persons = config.persons.names
+    rows, lag_rows, info = [], [], {}
+    for feature in s.features:
+        pair = prepare_pair(
+            features,
+            feature,
+            persons,
+            rate_hz=p.rate_hz or None,
+            mask_artefacts=p.mask_artefacts,
+            max_gap_s=p.max_gap_s,
+            smooth_s=p.smooth_s,
+            scale=p.scale,
+        )
+        wcc = windowed_cross_correlation(
+            pair.a,
+            pair.b,
+            rate_hz=pair.rate_hz,
+            window_s=s.window_s,
+            step_s=s.step_s,
+            max_lag_s=s.max_lag_s,
+            fisher_z=s.fisher_z,
+            absolute=s.absolute,
+            min_valid=s.min_valid,
+            t0_s=float(pair.times_s[0]),
+        )
+        table = summarize(wcc, summary=s.summary)
+        table.insert(1, "feature", feature)
+        table.insert(2, "person_a", persons[0])
+        table.insert(3, "person_b", persons[1])
+        rows.append(table)
+        n_w, n_l = wcc.values.shape
+        lag_rows.append(
+            pd.DataFrame(
+                {
+                    "time_s": np.repeat(wcc.times_s, n_l),
+                    "feature": feature,
+                    "lag_s": np.tile(wcc.lags_s, n_w),
+                    "value": wcc.values.ravel(),
+                }
+            )
+        )
+        info[feature] = {
+            "preprocess": pair.info,
+            "wcc": wcc.params,
+            "global_index": global_index(wcc),
+            "mean_sync": float(np.nanmean(table["sync"])),
+            "n_windows": int(n_w),
+        }
+    synchrony = pd.concat(rows, ignore_index=True)
+    lags_table = pd.concat(lag_rows, ignore_index=True)
+    for t in (synchrony, lags_table):
+        t["feature"] = t["feature"].astype("category")
+    return synchrony, lags_table, info
+
+
+def _moments_stage(
+    synchrony: pd.DataFrame, events: pd.DataFrame, config: PipelineConfig
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    m = config.moments
+    curves, tests = [], []
+    for feature, sync in synchrony.groupby("feature", observed=True, sort=False):
+        for code, ev in events.groupby("code", sort=True):
+            res = event_locked_average(
+                sync["time_s"].to_numpy(),
+                sync["sync"].to_numpy(),
+                ev["onset_s"].to_numpy(),
+                ev["offset_s"].to_numpy(),
+                tmin_s=m.tmin_s,
+                tmax_s=m.tmax_s,
+                test_window_s=tuple(m.test_window_s) if m.test_window_s else None,
+                n_shifts=m.n_shifts,
+                min_shift_s=m.min_shift_s or None,
+                band=m.band,
+                alternative=m.alternative,
+                seed=m.seed,
+            )
+            curve = res.curve.copy()
+            curve.insert(0, "feature", str(feature))
+            curve.insert(1, "code", code)
+            curves.append(curve)
+            tests.append({"feature": str(feature), "code": code, **res.test})
+    moments = pd.concat(curves, ignore_index=True)
+    return moments, pd.DataFrame(tests)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,1 @@
+"""Figures and self-contained HTML reports (no video frames, no external resources)."""

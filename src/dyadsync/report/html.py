@@ -1,0 +1,142 @@
+"""Self-contained HTML reports: inline SVG figures and CSS, no scripts, no external resources, no video frames."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .. import __version__
+from ..io.store import write_text
+from . import figures
+from .methods import session_methods
+
+if TYPE_CHECKING:
+    from ..pipeline.config import PipelineConfig
+    from ..pipeline.session import SessionResult
+
+CSS = """
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; margin: 0; background: #fafafa; }
+main { max-width: 1000px; margin: 0 auto; padding: 24px; background: #fff; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ddd; }
+.meta { color: #666; font-size: 12px; }
+table { border-collapse: collapse; margin: 8px 0; font-size: 13px; }
+th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: right; } th { background: #f3f3f3; }
+td.l, th.l { text-align: left; }
+figure { margin: 12px 0; } figure svg { max-width: 100%; height: auto; }
+figcaption { font-size: 12px; color: #555; }
+.warn { background: #fff6e0; border-left: 4px solid #f2b134; padding: 6px 10px; margin: 4px 0; font-size: 13px; }
+.yes { color: #1b7f3b; font-weight: 600; } .no { color: #888; }
+details pre { font-size: 11px; background: #f6f6f6; padding: 8px; overflow-x: auto; }
+"""
+
+
+def _table(df: pd.DataFrame, left: tuple[str, ...] = ()) -> str:
+    head = "".join(f'<th class="{"l" if c in left else ""}">{html.escape(str(c))}</th>' for c in df.columns)
+    rows = []
+    for _, row in df.iterrows():
+        cells = []
+        for c in df.columns:
+            v = row[c]
+            if isinstance(v, float):
+                text = f"{v:.3g}" if abs(v) < 1e-3 and v != 0 else f"{v:.3f}"
+            else:
+                text = html.escape(str(v))
+            cells.append(f'<td class="{"l" if c in left else ""}">{text}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _figure(fig: Any, caption: str, fig_id: str) -> str:
+    return (
+        f'<figure id="{fig_id}" class="figure">{figures.to_svg(fig)}'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(title)}</title>"
+        f"<style>{CSS}</style></head><body><main>{body}</main></body></html>\n"
+    )
+
+
+def write_session_report(result: "SessionResult", config: "PipelineConfig", path: str | Path) -> Path:
+    """Write the session report (synchrony timeline, lag heatmap, event-locked averages, QC) atomically."""
+    rec = result.record
+    persons = config.persons.names
+    video = rec["inputs"]["video"]
+    parts = [
+        f"<h1>{html.escape(config.report.title)}</h1>",
+        f'<p class="meta">Video <b>{html.escape(Path(video["path"]).name)}</b>: '
+        f'{video["duration_s"]:.1f} s, {video["width"]}x{video["height"]}, {video["fps"]:.3f} fps. '
+        f"Persons: A = <b>{html.escape(persons[0])}</b>, B = <b>{html.escape(persons[1])}</b> "
+        f"(a positive lag means {html.escape(persons[1])} follows {html.escape(persons[0])}). "
+        f"Pipeline: {html.escape(rec['pipeline']['source'])}. dyadsync {__version__}.</p>",
+    ]
+    if rec["warnings"]:
+        parts.append("<h2>Warnings</h2>")
+        parts += [f'<div class="warn">{html.escape(w)}</div>' for w in rec["warnings"]]
+
+    parts.append("<h2>Summary</h2>")
+    summary = pd.DataFrame(
+        [
+            {
+                "feature": f,
+                "global index": info["global_index"],
+                "mean synchrony": info["mean_sync"],
+                "windows": info["n_windows"],
+                "masked artefact samples": info["preprocess"].get("n_masked_artefacts", 0),
+            }
+            for f, info in rec["synchrony"].items()
+        ]
+    )
+    parts.append(_table(summary, left=("feature",)))
+    if result.moment_tests is not None:
+        t = result.moment_tests
+        tests = pd.DataFrame(
+            {
+                "feature": t["feature"],
+                "code": t["code"],
+                "events": t["n_events"],
+                "mean z during events": t["statistic"],
+                "null 95th pct": t["null_q"],
+                "p": t["p_value"],
+                "above null band": ["yes" if v else "no" for v in t["above_band"]],
+            }
+        )
+        parts.append("<p>Event-locked test: mean within-session z-scored synchrony during the coded events, "
+                     "against circular shifts of the event times.</p>")
+        parts.append(_table(tests, left=("feature", "code", "above null band")))
+
+    events = result.events
+    for feature in result.synchrony["feature"].unique():
+        feature = str(feature)
+        parts.append(f"<h2>Synchrony: {html.escape(feature)}</h2>")
+        parts.append(_figure(figures.synchrony_timeline(result.synchrony, feature, events, persons=persons),
+                             "Synchrony per window (top; shaded: coded moments) and the lag of the best "
+                             "correlation (bottom).", f"timeline-{feature}"))
+        parts.append(_figure(figures.lag_heatmap(result.synchrony_lags, feature, events),
+                             "Correlation for every window (x) and lag (y).", f"heatmap-{feature}"))
+        if result.moments is not None:
+            for code, curve in result.moments[result.moments["feature"] == feature].groupby("code", sort=True):
+                test = result.moment_tests[(result.moment_tests["feature"] == feature)
+                                           & (result.moment_tests["code"] == code)].iloc[0]
+                title = f"{feature} around {code} (n = {test['n_events']}, p = {test['p_value']:.3f})"
+                parts.append(_figure(figures.event_locked_figure(curve, title),
+                                     f"Event-locked average of z-scored synchrony around {code} onsets; grey: "
+                                     f"{test['band'] * 100:.0f}% pointwise band of {test['n_shifts']} circular "
+                                     "shifts of the event times.", f"event-locked-{feature}-{code}"))
+    parts.append("<h2>Quality control</h2>")
+    parts.append(_figure(figures.motion_qc(result.features, persons, events),
+                         "Motion energy per person; dotted lines: frames flagged as camera motion or lighting "
+                         "artefacts (masked before synchrony).", "qc-motion"))
+    parts.append("<h2>Methods</h2>")
+    parts.append(f"<p>{html.escape(session_methods(rec, result.moment_tests))}</p>")
+    parts.append("<details><summary>All parameters</summary><pre>"
+                 f"{html.escape(json.dumps(rec['pipeline'], indent=2))}</pre></details>")
+    return write_text(_page(config.report.title, "\n".join(parts)), path)

@@ -1,0 +1,56 @@
+"""Generated methods text: what was done, with the parameters actually used and the references to cite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+REFERENCES = {
+    "mea": "Ramseyer, F., & Tschacher, W. (2011). Nonverbal synchrony in psychotherapy: Coordinated body movement "
+    "reflects relationship quality and outcome. Journal of Consulting and Clinical Psychology, 79(3), 284-295.",
+    "wclc": "Boker, S. M., Xu, M., Rotondo, J. L., & King, K. (2002). Windowed cross-correlation and peak picking "
+    "for the analysis of variability in the association between behavioral time series. Psychological Methods, "
+    "7(3), 338-355.",
+    "moments": "Stern, D. N., et al. (1998). Non-interpretive mechanisms in psychoanalytic therapy: The 'something "
+    "more' than interpretation. International Journal of Psycho-Analysis, 79, 903-921.",
+}
+
+
+def session_methods(record: dict[str, Any], tests: pd.DataFrame | None) -> str:
+    """One paragraph describing a session run, from its run record (``run.json``) and its moment tests."""
+    p = record["pipeline"]
+    m, pre, s = p["motion"], p["preprocess"], p["synchrony"]
+    persons = p["persons"]["names"]
+    text = [
+        f"Body movement was quantified with Motion Energy Analysis (Ramseyer & Tschacher, 2011) in dyadsync "
+        f"{record['dyadsync_version']}: for each person's region of interest ({persons[0]}, {persons[1]}), the number "
+        f"of pixels whose grey level changed by more than {m['threshold']:g} between consecutive frames. Frames with "
+        f"lighting changes or camera motion were flagged and treated as missing.",
+    ]
+    smooth = f"smoothed with a {pre['smooth_s']:g} s moving average and " if pre["smooth_s"] else ""
+    transform = ("Fisher z-transformed" if s["fisher_z"] else "Pearson") + (
+        ", absolute values" if s["absolute"] else ", signed"
+    )
+    summary = {"peak": "the maximum over lags", "mean": "the mean over lags", "lag0": "the value at lag 0"}[s["summary"]]
+    text.append(
+        f"The series were {smooth}analysed with windowed cross-lagged correlation (Boker et al., 2002): windows of "
+        f"{s['window_s']:g} s stepping by {s['step_s']:g} s, lags up to +-{s['max_lag_s']:g} s ({transform}); each "
+        f"window was summarised by {summary}, stamped at the window centre."
+    )
+    if tests is not None and not tests.empty:
+        mo = p["moments"]
+        t0 = tests.iloc[0]
+        text.append(
+            f"Synchrony was z-scored within the session and averaged from {mo['tmin_s']:g} to {mo['tmax_s']:g} s "
+            f"around event onsets. The mean z during the events ({t0['test_window']}) was compared with "
+            f"{int(t0['n_shifts'])} circular shifts of all event times together (minimum shift {t0['min_shift_s']:.1f} s, "
+            f"seed {t0['seed']}); p = (1 + shifts at least as extreme) / (1 + shifts)."
+        )
+        for _, row in tests.iterrows():
+            text.append(
+                f"{row['feature']} around {row['code']} (n = {row['n_events']}): mean z = {row['statistic']:.2f} "
+                f"vs. null mean {row['null_mean']:.2f} (95th percentile {row['null_q']:.2f}), p = {row['p_value']:.3f}."
+            )
+    text.append("References: " + " ".join(REFERENCES.values()))
+    return " ".join(text)

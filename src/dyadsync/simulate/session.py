@@ -1,0 +1,121 @@
+"""Write a whole simulated session to a folder: video with audio, coded moments, ground truth.
+
+This is how ``sample_data/`` is made (see ``sample_data/make_sample.py``), and how tests and benchmarks make
+sessions of any length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import __version__
+from ..io.events import write_eaf, write_events_csv
+from ..io.store import write_csv, write_json
+from .dyad import simulate_dyad
+from .render import Artefacts, render_dyad_video
+from .voice import simulate_conversation, synthesize_voices
+
+VIDEO_NAME = "dyad_session.mp4"
+
+
+def write_session(
+    out_dir: str | Path,
+    *,
+    duration_s: float = 120.0,
+    fps: float = 25.0,
+    lag_s: float = 0.8,
+    episodes: Sequence[tuple[float, float]] | None = None,
+    coupling: float = 1.0,
+    artefacts: Artefacts = Artefacts(),
+    absences: dict[str, Sequence[tuple[float, float]]] | None = None,
+    audio: bool = True,
+    sample_rate: int = 16000,
+    width: int = 640,
+    height: int = 360,
+    seed: int = 0,
+    video_name: str = VIDEO_NAME,
+) -> dict[str, Any]:
+    """Simulate a dyad and write its session files to ``out_dir``.
+
+    Writes ``<video_name>`` (H.264/MP4, stereo AAC unless ``audio=False``), ``moments_of_meeting.csv`` (clock
+    times ``mm:ss.fff``), ``moments_of_meeting.eaf`` (ELAN), ``planted_motion.csv`` (per frame and person: the
+    planted parameters, the head centre in frame pixels, presence), ``planted_turns.csv`` and ``ground_truth.json``.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+    duration_s, fps, lag_s, episodes, coupling, seed
+        See :func:`dyadsync.simulate.simulate_dyad`.
+    artefacts : Artefacts
+        Planted lighting flickers and camera bumps.
+    absences : dict or None
+        Times when a person is out of the frame.
+    audio : bool, default True
+        Add the stereo conversation track.
+    sample_rate : int, default 16000
+        Audio sample rate, Hz.
+    width, height : int
+        Frame size, pixels.
+    video_name : str
+        File name of the video.
+
+    Returns
+    -------
+    dict
+        The ground truth as written to ``ground_truth.json``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    dyad = simulate_dyad(duration_s=duration_s, rate_hz=fps, lag_s=lag_s, episodes=episodes, coupling=coupling,
+                         seed=seed)
+    persons = dyad.truth["persons"]
+    times = dyad.parameters(persons[0]).index.to_numpy()
+    turns = None
+    sound = None
+    if audio:
+        turns = simulate_conversation(duration_s=duration_s, episodes=dyad.truth["episodes"], persons=persons,
+                                      seed=seed + 1)
+        sound = synthesize_voices(turns, duration_s=duration_s, sample_rate=sample_rate, persons=persons,
+                                  seed=seed + 2)
+    track = render_dyad_video(
+        dyad, out / video_name, width=width, height=height, audio=sound, audio_rate=sample_rate,
+        artefacts=artefacts, absences=absences, seed=seed + 3,
+    )
+    write_events_csv(dyad.events, out / "moments_of_meeting.csv", clock=True)
+    write_eaf(dyad.events, out / "moments_of_meeting.eaf", media_file=video_name)
+    motion = pd.concat([dyad.parameters(p).assign(person=p) for p in persons]).reset_index()
+    motion = motion.merge(track[["time_s", "person", "head_center_x_px", "head_center_y_px", "present"]],
+                          on=["time_s", "person"], how="left")
+    cols = ["time_s", "person", "activity", *[c for c in motion.columns if c.endswith(("_px", "_deg"))],
+            "planted_speed", "present"]
+    write_csv(motion[cols].round(4), out / "planted_motion.csv")
+    truth: dict[str, Any] = {
+        "generator": f"dyadsync {__version__} dyadsync.simulate.write_session",
+        "seed": seed,
+        "video": {"file": video_name, "width": width, "height": height, "fps": fps, "duration_s": duration_s,
+                  "codec": "h264 (libx264, yuv420p)", "persons_left_to_right": persons,
+                  "rois": {persons[0]: [0.0, 0.0, 0.5, 1.0], persons[1]: [0.5, 0.0, 0.5, 1.0]}},
+        "movement": dyad.truth,
+        "artefacts": {**artefacts.as_dict(),
+                      "frame_times_s": [round(float(t), 4) for t in times[artefacts.frames(times)]]},
+        "absences": {p: [list(a) for a in v] for p, v in (absences or {}).items()},
+        "moments_of_meeting": {"code": "MoM", "files": ["moments_of_meeting.csv", "moments_of_meeting.eaf"],
+                               "times_s": dyad.truth["episodes"]},
+        "files": {"planted_motion": "planted_motion.csv", "planted_turns": "planted_turns.csv" if audio else None},
+    }
+    if turns is not None:
+        write_csv(turns.drop(columns=["syllables", "contour"]).round(4), out / "planted_turns.csv")
+        truth["audio"] = {
+            "sample_rate": sample_rate, "channels": {"0": persons[0], "1": persons[1]}, "codec": "aac",
+            "crosstalk_db": -24.0, "noise_db": -60.0,
+            "f0_hz": {persons[0]: 220.0, persons[1]: 130.0}, "converged_f0_hz": {persons[1]: 205.0},
+            "pitch_convergence": f"turns of {persons[1]} starting inside an episode are spoken at 205 Hz "
+                                 f"(vs 130 Hz elsewhere), near {persons[0]}'s 220 Hz",
+            "n_turns": int(len(turns)),
+        }
+    write_json(truth, out / "ground_truth.json")
+    return truth

@@ -1,0 +1,278 @@
+"""Windowed cross-lagged correlation (WCLC; Boker et al. 2002; Ramseyer & Tschacher 2011).
+
+For windows of ``window_s`` seconds stepping by ``step_s``, the Pearson correlation between person A's series
+and person B's series shifted by every lag in ``[-max_lag_s, +max_lag_s]``. Lag convention, everywhere in
+dyadsync: at a positive lag ``tau`` A's value at ``t`` is paired with B's value at ``t + tau``, so a peak at a
+positive lag means that **B follows A** (A leads) by ``tau`` seconds.
+
+Windows are anchored on A: window ``w`` holds A's samples ``[w * step, w * step + window)`` and is stamped at
+their centre, which is the right time base for relating synchrony to events. Missing values (NaN) are skipped
+pairwise; a correlation needs at least ``min_valid`` of the window's pairs.
+
+The computation is vectorised with cumulative sums per lag, on series centred by their overall mean (which keeps
+the sums small and the differences exact to ~1e-12): a 50-minute session at 10 Hz takes milliseconds per lag.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validate import check_option, check_positive
+from ..errors import AnalysisError, DyadsyncWarning
+
+#: Fisher z values are clipped to +-Z_CLIP (r = +-1 would be infinite).
+Z_CLIP = 10.0
+
+
+@dataclass
+class WCC:
+    """Result of :func:`windowed_cross_correlation`.
+
+    Attributes
+    ----------
+    values : ndarray, shape (n_windows, n_lags)
+        Correlation per window and lag, as Fisher z when ``params["fisher_z"]``, absolute when
+        ``params["absolute"]``; NaN where too few valid pairs or no variance.
+    lags_s : ndarray, shape (n_lags,)
+        Lags in seconds, ascending, ``-max_lag .. +max_lag``; positive = B follows A.
+    times_s : ndarray, shape (n_windows,)
+        Window centres in seconds.
+    starts_s, ends_s : ndarray, shape (n_windows,)
+        Time of the first and last A sample of each window, in seconds.
+    n_pairs : ndarray, shape (n_windows, n_lags)
+        Number of valid (finite) pairs behind each value.
+    rate_hz : float
+    params : dict
+        Window, step and lag in seconds and samples, transform options.
+    """
+
+    values: np.ndarray
+    lags_s: np.ndarray
+    times_s: np.ndarray
+    starts_s: np.ndarray
+    ends_s: np.ndarray
+    n_pairs: np.ndarray
+    rate_hz: float
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def lags(self) -> np.ndarray:
+        """Lags in samples."""
+        return np.round(self.lags_s * self.rate_hz).astype(int)
+
+
+def windowed_cross_correlation(
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    rate_hz: float,
+    window_s: float,
+    step_s: float,
+    max_lag_s: float,
+    fisher_z: bool = True,
+    absolute: bool = True,
+    min_valid: float = 0.8,
+    t0_s: float = 0.0,
+) -> WCC:
+    """Windowed cross-lagged correlation of two equally sampled series.
+
+    Parameters
+    ----------
+    a, b : array_like, shape (n,)
+        Person A's and person B's series on the same regular grid (NaN = missing).
+    rate_hz : float
+        Sampling rate in Hz.
+    window_s : float
+        Window length in seconds (rounded to whole samples).
+    step_s : float
+        Step between window starts in seconds (rounded to whole samples, at least one).
+    max_lag_s : float
+        Largest lag in seconds; lags run from ``-max_lag_s`` to ``+max_lag_s`` in steps of one sample.
+    fisher_z : bool, default True
+        Return Fisher's z = artanh(r), clipped to +-10.
+    absolute : bool, default True
+        Return absolute values (after the z transform): in-phase and anti-phase coupling count alike.
+    min_valid : float, default 0.8
+        Minimum share of valid pairs in a window for a value; below it the value is NaN.
+    t0_s : float, default 0
+        Time of the first sample in seconds.
+
+    Returns
+    -------
+    WCC
+
+    Raises
+    ------
+    AnalysisError
+        When the series differ in length or are shorter than one window plus the lag range.
+    """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if a.shape != b.shape or a.ndim != 1:
+        raise AnalysisError(f"series must be 1-D and of equal length, got {a.shape} and {b.shape}")
+    rate_hz = check_positive("rate_hz", rate_hz)
+    win = int(round(check_positive("window_s", window_s) * rate_hz))
+    step = max(1, int(round(check_positive("step_s", step_s) * rate_hz)))
+    max_lag = int(round(check_positive("max_lag_s", max_lag_s, allow_zero=True) * rate_hz))
+    for name, asked, samples in (("window_s", window_s, win), ("step_s", step_s, step), ("max_lag_s", max_lag_s, max_lag)):
+        if abs(samples / rate_hz - asked) > 1e-6 * max(1.0, asked):
+            warnings.warn(
+                f"{name} = {asked:g} s is not a whole number of samples at {rate_hz:g} Hz; using "
+                f"{samples / rate_hz:g} s ({samples} samples)",
+                DyadsyncWarning,
+                stacklevel=2,
+            )
+    if not 0 < min_valid <= 1:
+        raise AnalysisError(f"min_valid must be in (0, 1], got {min_valid}")
+    if win < 3:
+        raise AnalysisError(f"a window of {window_s} s at {rate_hz} Hz holds {win} samples; need at least 3")
+    if max_lag >= win:
+        raise AnalysisError(f"max_lag_s ({max_lag_s}) must be shorter than window_s ({window_s})")
+    n = len(a)
+    if n < win:
+        raise AnalysisError(
+            f"series of {n / rate_hz:.1f} s is shorter than one window of {window_s} s; use a shorter window"
+        )
+    starts = np.arange(0, n - win + 1, step)
+    lags = np.arange(-max_lag, max_lag + 1)
+    values = np.full((len(starts), len(lags)), np.nan)
+    n_pairs = np.zeros((len(starts), len(lags)), dtype=np.int64)
+    ca = a - np.nanmean(a)
+    cb = b - np.nanmean(b)
+    need = int(np.ceil(min_valid * win))
+    for j, lag in enumerate(lags):
+        r, cnt = _windowed_r(ca, cb, int(lag), starts, win)
+        r[cnt < need] = np.nan
+        values[:, j] = r
+        n_pairs[:, j] = cnt
+    if fisher_z:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = np.clip(np.arctanh(values), -Z_CLIP, Z_CLIP)
+    if absolute:
+        values = np.abs(values)
+    starts_s = t0_s + starts / rate_hz
+    ends_s = t0_s + (starts + win - 1) / rate_hz
+    return WCC(
+        values=values,
+        lags_s=np.round(lags / rate_hz, 9),
+        times_s=(starts_s + ends_s) / 2,
+        starts_s=starts_s,
+        ends_s=ends_s,
+        n_pairs=n_pairs,
+        rate_hz=float(rate_hz),
+        params={
+            "window_s": win / rate_hz,
+            "step_s": step / rate_hz,
+            "max_lag_s": max_lag / rate_hz,
+            "window_samples": win,
+            "step_samples": step,
+            "max_lag_samples": max_lag,
+            "fisher_z": fisher_z,
+            "absolute": absolute,
+            "min_valid": min_valid,
+        },
+    )
+
+
+def _windowed_r(
+    a: np.ndarray, b: np.ndarray, lag: int, starts: np.ndarray, win: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson r of (a[i], b[i + lag]) over i in each window [s, s + win), pairwise complete."""
+    n = len(a)
+    # y[i] = b[i + lag], NaN where i + lag falls outside the series.
+    y = np.full(n, np.nan)
+    if lag >= 0:
+        y[: n - lag] = b[lag:]
+    else:
+        y[-lag:] = b[: n + lag]
+    ok = np.isfinite(a) & np.isfinite(y)
+    x = np.where(ok, a, 0.0)
+    y = np.where(ok, y, 0.0)
+    sums = []
+    for s in (ok.astype(float), x, y, x * x, y * y, x * y):
+        c = np.concatenate([[0.0], np.cumsum(s)])
+        sums.append(c[starts + win] - c[starts])
+    cnt, sx, sy, sxx, syy, sxy = sums
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - sx * sy / cnt
+        vx = sxx - sx * sx / cnt
+        vy = syy - sy * sy / cnt
+        # Variance below rounding level counts as none (a constant stretch): no correlation, not noise.
+        tiny = 1e-12 * (sxx + syy + 1e-300)
+        r = np.where((vx > tiny) & (vy > tiny), cov / np.sqrt(vx * vy), np.nan)
+    return np.clip(r, -1.0, 1.0), cnt.astype(np.int64)
+
+
+SUMMARY_CHOICES = ("peak", "mean", "lag0")
+
+
+def summarize(wcc: WCC, *, summary: str = "peak") -> pd.DataFrame:
+    """Per-window summaries of a WCC result.
+
+    Parameters
+    ----------
+    wcc : WCC
+    summary : {"peak", "mean", "lag0"}, default "peak"
+        Which summary becomes the ``sync`` column: the value at the best lag, the mean over all lags, or the
+        value at lag 0.
+
+    Returns
+    -------
+    DataFrame
+        One row per window: ``time_s`` (window centre, s), ``window_start_s``, ``window_end_s``, ``sync``,
+        ``best_lag_s`` (lag of the largest value; positive = B follows A), ``best_sync`` (value there),
+        ``lag0``, ``a_leads`` (mean over positive lags), ``b_leads`` (mean over negative lags), ``all_lags``
+        (mean over all lags), ``valid_pct`` (% of valid pairs at lag 0).
+    """
+    check_option("summary", summary, SUMMARY_CHOICES)
+    v = wcc.values
+    lags = wcc.lags_s
+    any_valid = np.isfinite(v).any(axis=1)
+    best = np.full(len(v), np.nan)
+    best_lag = np.full(len(v), np.nan)
+    if any_valid.any():
+        idx = np.nanargmax(np.where(np.isfinite(v[any_valid]), v[any_valid], -np.inf), axis=1)
+        best[any_valid] = v[any_valid][np.arange(len(idx)), idx]
+        best_lag[any_valid] = lags[idx]
+    zero = int(np.argmin(np.abs(lags)))
+    with _quiet_nanmean():
+        a_leads = np.nanmean(v[:, lags > 0], axis=1) if (lags > 0).any() else np.full(len(v), np.nan)
+        b_leads = np.nanmean(v[:, lags < 0], axis=1) if (lags < 0).any() else np.full(len(v), np.nan)
+        all_lags = np.nanmean(v, axis=1)
+    table = pd.DataFrame(
+        {
+            "time_s": wcc.times_s,
+            "window_start_s": wcc.starts_s,
+            "window_end_s": wcc.ends_s,
+            "best_lag_s": best_lag,
+            "best_sync": best,
+            "lag0": v[:, zero],
+            "a_leads": a_leads,
+            "b_leads": b_leads,
+            "all_lags": all_lags,
+            "valid_pct": wcc.n_pairs[:, zero] * 100.0 / wcc.params["window_samples"],
+        }
+    )
+    table.insert(3, "sync", table[{"peak": "best_sync", "mean": "all_lags", "lag0": "lag0"}[summary]])
+    return table
+
+
+def global_index(wcc: WCC) -> float:
+    """Grand mean of the windows x lags matrix (the global synchrony index of Ramseyer & Tschacher 2011)."""
+    with _quiet_nanmean():
+        return float(np.nanmean(wcc.values))
+
+
+@contextlib.contextmanager
+def _quiet_nanmean() -> Iterator[None]:
+    """Silence numpy's "Mean of empty slice" for all-NaN rows: NaN is the intended answer there."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield

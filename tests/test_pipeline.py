@@ -1,0 +1,96 @@
+"""End to end on the bundled sample: planted lag and moments of meeting recovered; null dyads stay quiet."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dyadsync.io.events import read_events
+from dyadsync.pipeline import OUTPUTS, config_from_dict, load_pipeline
+from dyadsync.pipeline.session import analyse_features
+from dyadsync.simulate import simulate_dyad
+from conftest import ROOT
+
+
+def test_outputs_exist_with_documented_columns(sample_run):
+    out = sample_run.out_dir
+    for name in ("features.parquet", "synchrony.parquet", "moments.parquet", "moment_tests.parquet", "report.html",
+                 "run.json", "events.parquet", "synchrony_lags.parquet"):
+        assert (out / name).is_file(), name
+    sync = pd.read_parquet(out / "synchrony.parquet")
+    assert {"time_s", "feature", "sync", "best_lag_s", "person_a", "person_b", "lag0", "a_leads", "b_leads"} <= set(sync.columns)
+    feats = pd.read_parquet(out / "features.parquet")
+    assert list(feats.columns) == ["time_s", "person", "feature", "value"]
+    assert not list(out.glob(".*.tmp"))
+    record = json.loads((out / "run.json").read_text())
+    assert record["warnings"] == [] and set(record["outputs"]) == set(OUTPUTS.values())
+
+
+def test_planted_lag_recovered_in_episodes(sample_run, ground_truth):
+    sync = sample_run.synchrony
+    half = sample_run.record["synchrony"]["motion_energy"]["wcc"]["window_s"] / 2
+    lag = ground_truth["movement"]["lag_s"]
+    for on, off in ground_truth["movement"]["episodes"]:
+        # windows lying wholly inside the episode
+        inside = sync[(sync.time_s - half >= on) & (sync.time_s + half <= off)]
+        assert len(inside) >= 5
+        assert (np.abs(inside["best_lag_s"] - lag) <= 0.1).all(), (on, off, inside["best_lag_s"].tolist())
+
+
+def test_event_locked_average_above_null_band(sample_run):
+    test = sample_run.moment_tests.iloc[0]
+    assert test["code"] == "MoM" and test["n_events"] == 4
+    assert test["above_band"] and test["statistic"] > test["null_q"] and test["p_value"] < 0.01
+    curve = sample_run.moments
+    during = curve[(curve.rel_time_s >= 4) & (curve.rel_time_s <= 8)]
+    assert (during["mean_z"] > during["null_high"]).all()
+
+
+def test_report_is_self_contained_and_has_its_figures(sample_run):
+    html = sample_run.report.read_text()
+    for fig_id in ("timeline-motion_energy", "heatmap-motion_energy", "event-locked-motion_energy-MoM", "qc-motion"):
+        assert f'id="{fig_id}"' in html
+    assert html.count("<svg") >= 4
+    # no scripts, no external resources, no embedded photographs (the heatmap is an embedded PNG of numbers)
+    assert "<script" not in html and not re.search(r'(src|href)="(https?:)?//', html)
+    assert "image/jpeg" not in html
+
+
+def _null_session(seed, config):
+    d = simulate_dyad(duration_s=600, rate_hz=10, coupling=0.0, n_episodes=6, episode_s=(10, 15), seed=seed)
+    feats = d.motion[d.motion.feature == "planted_speed"].copy()
+    feats["feature"] = "motion_energy"
+    return analyse_features(feats, d.events, config)
+
+
+def test_no_coupling_rarely_passes_the_band():
+    """Simulated dyads with no coupling: the moments test is above its band in at most 10% of 20 seeds."""
+    config = config_from_dict({"moments": {"n_shifts": 199}})
+    above = [bool(_null_session(seed, config).moment_tests["above_band"].iloc[0]) for seed in range(20)]
+    assert sum(above) <= 2, above
+
+
+def test_coupled_simulation_passes_the_band():
+    config = config_from_dict({"moments": {"n_shifts": 199}})
+    d = simulate_dyad(duration_s=600, rate_hz=10, coupling=1.0, n_episodes=6, episode_s=(10, 15), seed=1)
+    feats = d.motion[d.motion.feature == "planted_speed"].copy()
+    feats["feature"] = "motion_energy"
+    result = analyse_features(feats, d.events, config)
+    assert result.moment_tests["above_band"].iloc[0]
+
+
+def test_body_mea_toml_spells_out_the_defaults():
+    from dyadsync.pipeline.config import PipelineConfig
+
+    assert load_pipeline(ROOT / "pipelines" / "body_mea.toml").as_dict() == PipelineConfig().as_dict()
+
+
+def test_sample_eaf_gives_the_same_moments(sample_run, tmp_path, sample_video, sample_dir):
+    ev = read_events(sample_dir / "moments_of_meeting.eaf")
+    pd.testing.assert_frame_equal(
+        ev[["onset_s", "offset_s", "code"]], sample_run.events[["onset_s", "offset_s", "code"]]
+    )

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dyadsync.errors import AnalysisError
+from dyadsync.features import long_table
+from dyadsync.preprocess import prepare_pair
+
+
+def _table(times, a, b, artefact=None):
+    cols = {("A", "m"): a, ("B", "m"): b}
+    if artefact is not None:
+        cols[("scene", "artefact")] = artefact
+    return long_table(np.asarray(times, float), cols)
+
+
+def test_regular_series_are_kept_as_they_are():
+    t = np.arange(100) / 25
+    a, b = np.arange(100.0), np.arange(100.0) ** 2
+    pair = prepare_pair(_table(t, a, b), "m", ["A", "B"])
+    assert not pair.info["resampled"] and pair.rate_hz == pytest.approx(25)
+    np.testing.assert_array_equal(pair.a, a)
+    np.testing.assert_array_equal(pair.times_s, t)
+
+
+def test_irregular_series_are_resampled_and_say_so():
+    t = np.cumsum(np.r_[0, np.full(20, 0.04), np.full(20, 0.08)])
+    pair = prepare_pair(_table(t, 2 * t, 3 * t), "m", ["A", "B"], rate_hz=25)
+    assert pair.info["resampled"]
+    np.testing.assert_allclose(pair.a, 2 * pair.times_s)
+    np.testing.assert_allclose(np.diff(pair.times_s), 0.04)
+
+
+def test_artefacts_masked_gaps_filled_smoothing_scaling():
+    t = np.arange(50) / 10
+    a = np.arange(50.0)
+    art = np.zeros(50)
+    art[[10, 11]] = 1
+    pair = prepare_pair(_table(t, a, a.copy(), art), "m", ["A", "B"])
+    assert np.isnan(pair.a[[10, 11]]).all() and pair.info["n_masked_artefacts"] == 2
+    filled = prepare_pair(_table(t, a, a.copy(), art), "m", ["A", "B"], max_gap_s=0.2)
+    np.testing.assert_allclose(filled.a, a)
+    short = prepare_pair(_table(t, a, a.copy(), art), "m", ["A", "B"], max_gap_s=0.1)
+    assert np.isnan(short.a[[10, 11]]).all()
+    sm = prepare_pair(_table(t, a, a.copy()), "m", ["A", "B"], smooth_s=0.5)
+    np.testing.assert_allclose(sm.a[5:-5], a[5:-5])  # a moving average leaves a straight line unchanged
+    sd = prepare_pair(_table(t, a + 10, a.copy()), "m", ["A", "B"], scale="sd")
+    assert np.std(sd.a, ddof=1) == pytest.approx(1) and sd.a.min() > 0
+
+
+def test_missing_person_or_feature():
+    t = np.arange(10) / 10
+    table = _table(t, t, t)
+    with pytest.raises(AnalysisError, match="no feature 'x'"):
+        prepare_pair(table, "x", ["A", "B"])
+    with pytest.raises(AnalysisError, match=r"person\(s\) \['C'\]"):
+        prepare_pair(table, "m", ["A", "C"])
