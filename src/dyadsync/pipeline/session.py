@@ -133,15 +133,21 @@ def run_session(
                     on_outside=config.moments.on_outside,
                 )
 
-            # --- features
-            say("motion energy")
-            t = time.perf_counter()
-            features, motion_info = _motion_stage(video, rois, config, meta)
-            timings["motion_s"] = time.perf_counter() - t
+            # --- features: every feature stage of the pipeline, in its order
+            tables, feature_info = [], {}
+            for stage in stages:
+                if stage not in FEATURE_STAGES:
+                    continue
+                say(stage)
+                t = time.perf_counter()
+                table, feature_info[stage] = FEATURE_STAGES[stage](video, config, meta, rois)
+                timings[f"{stage}_s"] = time.perf_counter() - t
+                tables.append(table)
+            features = _combine(tables)
             save(features, "features")
 
             # --- synchrony and moments
-            say("synchrony")
+            say("synchrony and moments" if events is not None else "synchrony")
             t = time.perf_counter()
             analysis = analyse_features(features, events, config)
             timings["synchrony_moments_s"] = time.perf_counter() - t
@@ -169,7 +175,7 @@ def run_session(
             "video": {**meta.as_dict(), "sha256": _sha256(video), "size_bytes": video.stat().st_size},
             "codes": None if codes is None else {"path": str(codes), "sha256": _sha256(Path(codes))},
         },
-        "motion": motion_info,
+        "features": feature_info,
         "synchrony": analysis.info,
         "warnings": caught,
         "timings": timings,
@@ -189,8 +195,16 @@ def run_session(
     return result
 
 
+def _combine(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """One long feature table from the stages' tables (categories re-derived over all of them)."""
+    if len(tables) == 1:
+        return tables[0]
+    combined = pd.concat([t.astype({"person": str, "feature": str}) for t in tables], ignore_index=True)
+    return combined.astype({"person": "category", "feature": "category"})
+
+
 def _motion_stage(
-    video: Path, rois: list[ROI], config: PipelineConfig, meta: VideoInfo
+    video: Path, config: PipelineConfig, meta: VideoInfo, rois: list[ROI]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     m = config.motion
     background = None
@@ -206,6 +220,13 @@ def _motion_stage(
         quiet_s=m.quiet_s,
         background=background,
     )
+
+
+#: Feature stages by name: ``stage(video, config, meta, rois) -> (long feature table, info)``. The features each
+#: one provides are listed in :func:`dyadsync.pipeline.config.stage_features`.
+FEATURE_STAGES: dict[str, Callable[[Path, PipelineConfig, VideoInfo, list[ROI]], tuple[pd.DataFrame, dict[str, Any]]]] = {
+    "motion": _motion_stage,
+}
 
 
 @dataclass

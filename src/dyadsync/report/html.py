@@ -132,9 +132,10 @@ def write_session_report(result: "SessionResult", config: "PipelineConfig", path
                                      f"{test['band'] * 100:.0f}% pointwise band of {test['n_shifts']} circular "
                                      "shifts of the event times.", f"event-locked-{feature}-{code}"))
     parts.append("<h2>Quality control</h2>")
-    parts.append(_figure(figures.motion_qc(result.features, persons, events),
-                         "Motion energy per person; dotted lines: frames flagged as camera motion or lighting "
-                         "artefacts (masked before synchrony).", "qc-motion"))
+    if "motion" in rec["features"]:
+        parts.append(_figure(figures.motion_qc(result.features, persons, events),
+                             "Motion energy per person; dotted lines: frames flagged as camera motion or lighting "
+                             "artefacts (masked before synchrony).", "qc-motion"))
     parts.append("<h2>Methods</h2>")
     parts.append(f"<p>{html.escape(session_methods(rec, result.moment_tests))}</p>")
     parts.append("<details><summary>All parameters</summary><pre>"
