@@ -79,7 +79,7 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
 
 
-def bridge_gaps(mask: np.ndarray, max_gap: int, *, min_run: int = 0) -> np.ndarray:
+def bridge_gaps(mask: np.ndarray, max_gap: int, *, min_run: int = 0, blocked: np.ndarray | None = None) -> np.ndarray:
     """Fill interior runs of False no longer than ``max_gap`` frames, then drop runs of True shorter than ``min_run``.
 
     Parameters
@@ -89,6 +89,8 @@ def bridge_gaps(mask: np.ndarray, max_gap: int, *, min_run: int = 0) -> np.ndarr
         Frames.
     min_run : int
         Frames.
+    blocked : ndarray of bool, shape (n,), or None
+        Gaps holding any True frame of ``blocked`` (another person speaking) are not filled.
 
     Returns
     -------
@@ -98,7 +100,7 @@ def bridge_gaps(mask: np.ndarray, max_gap: int, *, min_run: int = 0) -> np.ndarr
     if max_gap > 0:
         s, e = _runs(~out)
         for a, b in zip(s, e):
-            if a > 0 and b < out.size and b - a <= max_gap:
+            if a > 0 and b < out.size and b - a <= max_gap and (blocked is None or not blocked[a:b].any()):
                 out[a:b] = True
     if min_run > 1:
         s, e = _runs(out)
@@ -199,7 +201,10 @@ def activity_from_channels(
     margin = crosstalk_margin_db
     if margin is None:
         margin = float(np.clip(leak / 2, 3.0, 15.0)) if np.isfinite(leak) else 6.0
-    active = vad & (diff > -margin)
+    # the cross-talk rule applies frame by frame before short gaps are closed, so that the closing cannot carry
+    # activity into the other person's speech
+    loud = levels.T > np.array([v["threshold_db"] for v in vinfo])[None, :]
+    active = loud & (diff > -margin)
     for i in range(active.shape[1]):
         active[:, i] = bridge_gaps(active[:, i], int(round(0.15 / step_s)), min_run=int(round(0.1 / step_s)))
     silent = [s for s, col in zip(speakers, active.T) if not col.any()]
@@ -351,7 +356,7 @@ def activity_auto(
     *,
     intensity_db: np.ndarray | None = None,
     speakers: Sequence[str] = ("spk1", "spk2"),
-    segment_s: float = 1.0,
+    segment_s: float = 0.75,
     switch_penalty: float = 4.0,
 ) -> SpeakerActivity:
     """Automatic two-speaker attribution on one channel (no downloaded model).
@@ -368,7 +373,7 @@ def activity_auto(
         Intensity at those frames (computed when None).
     speakers : two str
         Names of the two clusters, in order of first speech.
-    segment_s : float, default 1.0
+    segment_s : float, default 0.75
         Length of the segments that are clustered (half-overlapping).
     switch_penalty : float, default 4
         Viterbi cost of a change of speaker, in units of segment votes: larger values give fewer, longer turns.
@@ -550,12 +555,15 @@ def activity_segments(activity: SpeakerActivity, *, bridge_s: float = 1.0, min_s
     Returns
     -------
     DataFrame
-        ``onset_s``, ``offset_s``, ``speaker``; sorted by onset (offsets are frame ends: centre + step / 2).
+        ``onset_s``, ``offset_s``, ``speaker``; sorted by onset (offsets are frame ends: centre + step / 2). A
+        gap is bridged only when no other speaker speaks in it.
     """
     step = activity.step_s
     rows = []
     for k, speaker in enumerate(activity.speakers):
-        m = bridge_gaps(activity.active[:, k], int(round(bridge_s / step)), min_run=int(round(min_s / step)))
+        others = np.delete(activity.active, k, axis=1).any(axis=1)
+        m = bridge_gaps(activity.active[:, k], int(round(bridge_s / step)), min_run=int(round(min_s / step)),
+                        blocked=others)
         s, e = _runs(m)
         for a, b in zip(s, e):
             rows.append((activity.times_s[a] - step / 2, activity.times_s[b - 1] + step / 2, speaker))
