@@ -154,7 +154,7 @@ def analyse_voice(
         if snd.n_channels < 2:
             raise NoAudioError(
                 source,
-                f"has {snd.n_channels} audio channel ({snd.layout}); --speakers channels needs one channel per "
+                f"has {snd.n_channels} audio channel (mono); --speakers channels needs one channel per "
                 "person (e.g. stereo lapel microphones). Use --speakers auto, or an annotation of turns",
             )
         chans = [int(c) for c in channels]
