@@ -1,4 +1,5 @@
-"""Command line: ``dyadsync run VIDEO --codes FILE --out DIR [--pipeline TOML]``.
+"""Command line: ``dyadsync run VIDEO --codes FILE --out DIR [--pipeline TOML]``,
+``dyadsync voice MEDIA [--speakers channels|auto|FILE] --out DIR``.
 
 Errors the user can fix (a bad file, a bad parameter) print one clear line naming the file and the problem and
 exit with status 2; warnings print as ``warning: ...`` lines.
@@ -34,6 +35,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_voice(args: argparse.Namespace) -> int:
+    from .features.voice import analyse_voice
+    from .io.store import write_csv, write_json, write_parquet
+
+    speakers = args.speakers if args.speakers in ("channels", "auto") else Path(args.speakers)
+    result = analyse_voice(args.media, speakers=speakers, persons=args.persons, audio=args.audio,
+                           channels=args.channels)
+    out = Path(args.out)
+    write_parquet(result.prosody, out / "prosody.parquet")
+    write_csv(result.turns.round(4), out / "turns.csv")
+    write_json({"media": str(args.media), **result.info}, out / "voice.json")
+    if not args.quiet:
+        n = ", ".join(f"{p}: {k}" for p, k in result.info["n_turns"].items())
+        print(f"[dyadsync] {len(result.turns)} turns ({n}); wrote prosody.parquet, turns.csv, voice.json",
+              file=sys.stderr)
+    print(out.resolve())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``dyadsync`` command, one subcommand per task."""
     parser = argparse.ArgumentParser(
@@ -55,6 +75,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--pipeline", type=Path, help="pipeline TOML (default: the built-in body_mea pipeline)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     run.set_defaults(func=_cmd_run)
+
+    voice = sub.add_parser(
+        "voice",
+        help="prosody per person and the turn table of a session's sound",
+        description="Attribute speech to the two persons, then write per-frame prosody (prosody.parquet: f0, "
+        "intensity, voicing at 100 Hz per person), one row per turn (turns.csv) and voice.json to --out.",
+    )
+    voice.add_argument("media", type=Path, help="session video or audio file (any format FFmpeg reads)")
+    voice.add_argument("--speakers", default="channels",
+                       help="'channels' (one channel per person, default), 'auto' (one mixed channel), or a turn "
+                       "annotation file (RTTM, ELAN .eaf, TextGrid, CSV) whose codes name the persons")
+    voice.add_argument("--audio", type=Path, help="separate audio file to use instead of MEDIA's sound track")
+    voice.add_argument("--persons", nargs=2, default=["left", "right"], metavar=("A", "B"),
+                       help="names of person A and B (default: left right)")
+    voice.add_argument("--channels", nargs=2, type=int, default=[0, 1], metavar=("CH_A", "CH_B"),
+                       help="channel of A and of B for --speakers channels (default: 0 1)")
+    voice.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    voice.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    voice.set_defaults(func=_cmd_voice)
     return parser
 
 

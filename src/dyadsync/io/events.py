@@ -104,7 +104,8 @@ def read_events(
     Parameters
     ----------
     path : str or Path
-        ``.csv``/``.tsv``/``.txt`` (comma, semicolon or tab separated, with a header) or ``.eaf``.
+        ``.csv``/``.tsv``/``.txt`` (comma, semicolon or tab separated, with a header), ``.eaf`` or ``.rttm``
+        (speaker turns: one event per ``SPEAKER`` line, code = speaker name, scheme ``rttm``, coder = file id).
     duration_s : float or None
         Length of the recording in seconds; when given, events are checked against it.
     codes : iterable of str or None
@@ -139,12 +140,18 @@ def read_events(
     suffix = path.suffix.lower()
     if suffix == ".eaf":
         events = _read_eaf(path, tiers)
+    elif suffix == ".rttm":
+        if tiers is not None:
+            raise EventsError(path, "tiers= applies to ELAN files only; for an RTTM use codes=")
+        events = _read_rttm(path)
     elif suffix in (".csv", ".tsv", ".txt"):
         if tiers is not None:
             raise EventsError(path, "tiers= applies to ELAN files only; for a CSV use codes=")
         events = _read_csv(path, columns or {}, default_code)
     else:
-        raise EventsError(path, f"unknown events format {suffix!r}; dyadsync reads .csv, .tsv, .txt and .eaf")
+        raise EventsError(
+            path, f"unknown events format {suffix!r}; dyadsync reads .csv, .tsv, .txt, .eaf and .rttm"
+        )
     return validate_events(events, path, duration_s=duration_s, codes=codes, on_outside=on_outside)
 
 
@@ -331,6 +338,30 @@ def write_events_csv(events: pd.DataFrame, path: str | Path, *, clock: bool = Fa
     with atomic_open(path) as fh:
         out.to_csv(fh, index=False)
     return Path(path)
+
+
+# ---------------------------------------------------------------------------------------------------- RTTM
+
+
+def _read_rttm(path: Path) -> pd.DataFrame:
+    """NIST RTTM: ``SPEAKER file channel onset duration <NA> <NA> name <NA> <NA>`` lines (others ignored)."""
+    records = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        parts = line.split()
+        if not parts or parts[0].startswith((";", "#")) or parts[0] != "SPEAKER":
+            continue
+        if len(parts) < 8:
+            raise EventsError(path, f"line {lineno}: a SPEAKER line needs at least 8 fields, got {len(parts)}")
+        try:
+            onset, duration = float(parts[3]), float(parts[4])
+        except ValueError:
+            raise EventsError(path, f"line {lineno}: onset {parts[3]!r} / duration {parts[4]!r} are not seconds") from None
+        if duration < 0:
+            raise EventsError(path, f"line {lineno}: negative duration {duration}")
+        records.append((onset, onset + duration, parts[7], "rttm", parts[1], f"{path.name} line {lineno}"))
+    if not records:
+        raise EventsError(path, "no SPEAKER lines: not an RTTM file, or it is empty")
+    return pd.DataFrame.from_records(records, columns=list(EVENT_COLUMNS))
 
 
 # ---------------------------------------------------------------------------------------------------- ELAN

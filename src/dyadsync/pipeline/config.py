@@ -21,21 +21,22 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-STAGES = ("motion", "synchrony", "moments", "report")
+STAGES = ("motion", "voice", "synchrony", "moments", "report")
 
 
 def stage_features() -> dict[str, tuple[str, ...]]:
     """Per-person features each feature stage provides, for validating ``[synchrony] features`` up front."""
     from ..features.motion import FEATURES as MOTION_FEATURES
+    from ..features.voice import FEATURES as VOICE_FEATURES
 
-    return {"motion": MOTION_FEATURES}
+    return {"motion": MOTION_FEATURES, "voice": VOICE_FEATURES}
 
 
 @dataclass
 class PipelineSection:
     name: str = "body_mea"
     description: str = "Body movement synchrony from Motion Energy Analysis, around coded moments."
-    stages: list[str] = field(default_factory=lambda: list(STAGES))
+    stages: list[str] = field(default_factory=lambda: ["motion", "synchrony", "moments", "report"])
 
 
 @dataclass
@@ -53,6 +54,24 @@ class MotionSection:
     camera_pct: float = 25.0
     quiet_s: float = 10.0
     background: list[float] = field(default_factory=list)
+
+
+@dataclass
+class VoiceSection:
+    speakers: str = "channels"
+    audio: str = ""
+    channels: list[int] = field(default_factory=lambda: [0, 1])
+    floor_hz: float = 75.0
+    ceiling_hz: float = 600.0
+    bridge_s: float = 1.0
+    min_pause_s: float = 0.25
+    entrainment: list[str] = field(default_factory=lambda: ["f0", "intensity"])
+    measures: list[str] = field(default_factory=lambda: ["proximity", "convergence", "synchrony"])
+    window_turns: int = 4
+    step_s: float = 1.0
+    arousal: bool = True
+    arousal_window_s: float = 30.0
+    arousal_max_lag_s: float = 5.0
 
 
 @dataclass
@@ -102,6 +121,7 @@ class PipelineConfig:
     pipeline: PipelineSection = field(default_factory=PipelineSection)
     persons: PersonsSection = field(default_factory=PersonsSection)
     motion: MotionSection = field(default_factory=MotionSection)
+    voice: VoiceSection = field(default_factory=VoiceSection)
     preprocess: PreprocessSection = field(default_factory=PreprocessSection)
     synchrony: SynchronySection = field(default_factory=SynchronySection)
     moments: MomentsSection = field(default_factory=MomentsSection)
@@ -210,8 +230,9 @@ def _check_values(c: PipelineConfig, where: str) -> None:
             f"{where}[synchrony] needs window_s > 0, step_s > 0 and 0 <= max_lag_s < window_s; got window_s="
             f"{s.window_s}, step_s={s.step_s}, max_lag_s={s.max_lag_s}"
         )
-    if not s.features:
+    if not s.features and "voice" not in c.pipeline.stages:
         raise ConfigError(f"{where}[synchrony] features is empty")
+    _check_voice(c, where)
     provided = stage_features()
     available = [f for stage in c.pipeline.stages for f in provided.get(stage, ())]
     for feature in s.features:
@@ -229,3 +250,23 @@ def _check_values(c: PipelineConfig, where: str) -> None:
         raise ConfigError(f"{where}[moments] n_shifts must be at least 19 (p cannot go below 0.05), got {m.n_shifts}")
     if c.motion.background and len(c.motion.background) != 4:
         raise ConfigError(f"{where}[motion] background must be [x, y, width, height], got {c.motion.background}")
+
+
+def _check_voice(c: PipelineConfig, where: str) -> None:
+    from ..synchrony.entrainment import MEASURES, TURN_FEATURES
+
+    v = c.voice
+    if v.speakers not in ("channels", "auto") and not v.speakers.strip():
+        raise ConfigError(f"{where}[voice] speakers must be 'channels', 'auto' or a turn annotation file")
+    if len(v.channels) != 2 or v.channels[0] == v.channels[1] or min(v.channels) < 0:
+        raise ConfigError(f"{where}[voice] channels must be two different channel numbers, got {v.channels}")
+    if not 0 < v.floor_hz < v.ceiling_hz:
+        raise ConfigError(f"{where}[voice] needs 0 < floor_hz < ceiling_hz, got {v.floor_hz}, {v.ceiling_hz}")
+    for f in v.entrainment:
+        check_option(f"{where}[voice] entrainment entry", f, tuple(TURN_FEATURES))
+    for m in v.measures:
+        check_option(f"{where}[voice] measures entry", m, MEASURES)
+    if v.window_turns < 1 or v.step_s <= 0 or v.bridge_s < 0 or v.min_pause_s < 0:
+        raise ConfigError(f"{where}[voice] window_turns >= 1, step_s > 0, bridge_s >= 0 and min_pause_s >= 0 needed")
+    if not 0 <= v.arousal_max_lag_s < v.arousal_window_s:
+        raise ConfigError(f"{where}[voice] needs 0 <= arousal_max_lag_s < arousal_window_s")

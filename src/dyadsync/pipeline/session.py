@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
-from ..errors import DyadsyncWarning
+from ..errors import AnalysisError, DyadsyncWarning, InputError
 from ..features import ROI, motion_energy, parse_rois
 from ..io.events import read_events
 from ..io.store import write_json, write_parquet
@@ -140,8 +140,18 @@ def run_session(
                     continue
                 say(stage)
                 t = time.perf_counter()
-                table, feature_info[stage] = FEATURE_STAGES[stage](video, config, meta, rois)
-                timings[f"{stage}_s"] = time.perf_counter() - t
+                try:
+                    table, feature_info[stage] = FEATURE_STAGES[stage](video, config, meta, rois)
+                except InputError as exc:
+                    others = [s_ for s_ in stages if s_ in FEATURE_STAGES and s_ != stage]
+                    if stage not in OPTIONAL_STAGES or not others:
+                        raise
+                    # An optional stage (voice) failing on its input must not cost the other stages' results.
+                    warnings.warn(f"{stage} stage skipped: {exc}", DyadsyncWarning)
+                    feature_info[stage] = {"failed": str(exc)}
+                    continue
+                finally:
+                    timings[f"{stage}_s"] = time.perf_counter() - t
                 tables.append(table)
             features = _combine(tables)
             save(features, "features")
@@ -222,11 +232,39 @@ def _motion_stage(
     )
 
 
+def _voice_stage(
+    video: Path, config: PipelineConfig, meta: VideoInfo, rois: list[ROI]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    from ..features.voice import voice_features
+
+    v = config.voice
+    speakers: Any = v.speakers
+    if speakers not in ("channels", "auto"):
+        speakers = _relative_to_config(speakers, config)
+    audio = _relative_to_config(v.audio, config) if v.audio else None
+    return voice_features(
+        video, speakers=speakers, persons=config.persons.names, audio=audio, channels=v.channels,
+        floor_hz=v.floor_hz, ceiling_hz=v.ceiling_hz, bridge_s=v.bridge_s, min_pause_s=v.min_pause_s,
+    )
+
+
+def _relative_to_config(path: str, config: PipelineConfig) -> Path:
+    p = Path(path)
+    if not p.is_absolute() and not p.exists() and config.source is not None:
+        return config.source.parent / p
+    return p
+
+
 #: Feature stages by name: ``stage(video, config, meta, rois) -> (long feature table, info)``. The features each
 #: one provides are listed in :func:`dyadsync.pipeline.config.stage_features`.
 FEATURE_STAGES: dict[str, Callable[[Path, PipelineConfig, VideoInfo, list[ROI]], tuple[pd.DataFrame, dict[str, Any]]]] = {
     "motion": _motion_stage,
+    "voice": _voice_stage,
 }
+
+#: Feature stages whose failure on their input (no audio track, silence) is a warning when other feature stages
+#: ran: their outputs are left out and the run goes on.
+OPTIONAL_STAGES = ("voice",)
 
 
 @dataclass
@@ -259,10 +297,40 @@ def analyse_features(features: pd.DataFrame, events: pd.DataFrame | None, config
     Analysis
     """
     synchrony, lags_table, info = _synchrony_stage(features, config)
+    vocal, vocal_info = _vocal_synchrony_stage(features, config)
+    if vocal is not None:
+        synchrony = pd.concat([synchrony.astype({"feature": str}), vocal], ignore_index=True)
+        synchrony["feature"] = synchrony["feature"].astype("category")
+        for name, series in vocal.groupby("feature", sort=False):
+            info[str(name)] = {
+                "method": "windowed cross-lagged correlation of vocal arousal" if name == "arousal_wcc"
+                else "turn-based entrainment (Levitan & Hirschberg 2011)",
+                "global_index": float("nan"), "mean_sync": float(np.nanmean(series["sync"]))
+                if series["sync"].notna().any() else float("nan"),
+                "n_windows": int(series["sync"].notna().sum()), "preprocess": {},
+                **{k: v for k, v in vocal_info.items() if k != "series"},
+            }
     moments = tests = None
     if events is not None:
         moments, tests = _moments_stage(synchrony, events, config)
     return Analysis(synchrony, lags_table, moments, tests, info)
+
+
+def _vocal_synchrony_stage(features: pd.DataFrame, config: PipelineConfig) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+    """Vocal synchrony series (entrainment, arousal) when the feature table holds the voice features."""
+    from ..features.voice import features_to_prosody, turn_table
+    from ..synchrony.entrainment import vocal_synchrony
+
+    if "voice" not in config.pipeline.stages or not (features["feature"].astype(str) == "f0_st").any():
+        return None, {}
+    v = config.voice
+    prosody = features_to_prosody(features)
+    turns = turn_table(prosody, bridge_s=v.bridge_s, min_pause_s=v.min_pause_s)
+    return vocal_synchrony(
+        prosody, config.persons.names, turns=turns, features=v.entrainment, measures=v.measures,
+        window_turns=v.window_turns, step_s=v.step_s, arousal=v.arousal, arousal_window_s=v.arousal_window_s,
+        arousal_max_lag_s=v.arousal_max_lag_s, duration_s=float(features["time_s"].max()),
+    )
 
 
 def _synchrony_stage(
@@ -271,7 +339,11 @@ def _synchrony_stage(
     s, p = config.synchrony, config.preprocess
     persons = config.persons.names
     rows, lag_rows, info = [], [], {}
+    present = set(features["feature"].astype(str).unique()) if len(features) else set()
     for feature in s.features:
+        if feature not in present:
+            # its stage was skipped (a warning says why)
+            continue
         pair = prepare_pair(
             features,
             feature,
@@ -317,6 +389,14 @@ def _synchrony_stage(
             "mean_sync": float(np.nanmean(table["sync"])),
             "n_windows": int(n_w),
         }
+    if not rows:
+        from ..synchrony.entrainment import SYNC_COLUMNS
+
+        empty = pd.DataFrame({c: pd.Series(dtype=object if c in ("feature", "person_a", "person_b") else float)
+                              for c in SYNC_COLUMNS})
+        lags_empty = pd.DataFrame({"time_s": pd.Series(dtype=float), "feature": pd.Series(dtype=object),
+                                   "lag_s": pd.Series(dtype=float), "value": pd.Series(dtype=float)})
+        return empty, lags_empty, info
     synchrony = pd.concat(rows, ignore_index=True)
     lags_table = pd.concat(lag_rows, ignore_index=True)
     for t in (synchrony, lags_table):
@@ -331,27 +411,37 @@ def _moments_stage(
     curves, tests = [], []
     for feature, sync in synchrony.groupby("feature", observed=True, sort=False):
         for code, ev in events.groupby("code", sort=True):
-            res = event_locked_average(
-                sync["time_s"].to_numpy(),
-                sync["sync"].to_numpy(),
-                ev["onset_s"].to_numpy(),
-                ev["offset_s"].to_numpy(),
-                tmin_s=m.tmin_s,
-                tmax_s=m.tmax_s,
-                test_window_s=tuple(m.test_window_s) if m.test_window_s else None,
-                n_shifts=m.n_shifts,
-                min_shift_s=m.min_shift_s or None,
-                band=m.band,
-                alternative=m.alternative,
-                seed=m.seed,
-            )
+            try:
+                res = _event_locked(sync, ev, m)
+            except AnalysisError as exc:
+                warnings.warn(f"moments of {feature} around {code}: not computed ({exc})", DyadsyncWarning)
+                continue
             curve = res.curve.copy()
             curve.insert(0, "feature", str(feature))
             curve.insert(1, "code", code)
             curves.append(curve)
             tests.append({"feature": str(feature), "code": code, **res.test})
+    if not curves:
+        raise AnalysisError("no synchrony series could be related to the events (see the warnings)")
     moments = pd.concat(curves, ignore_index=True)
     return moments, pd.DataFrame(tests)
+
+
+def _event_locked(sync: pd.DataFrame, ev: pd.DataFrame, m: Any) -> Any:
+    return event_locked_average(
+        sync["time_s"].to_numpy(),
+        sync["sync"].to_numpy(),
+        ev["onset_s"].to_numpy(),
+        ev["offset_s"].to_numpy(),
+        tmin_s=m.tmin_s,
+        tmax_s=m.tmax_s,
+        test_window_s=tuple(m.test_window_s) if m.test_window_s else None,
+        n_shifts=m.n_shifts,
+        min_shift_s=m.min_shift_s or None,
+        band=m.band,
+        alternative=m.alternative,
+        seed=m.seed,
+    )
 
 
 def _sha256(path: Path) -> str:

@@ -120,8 +120,9 @@ def write_session_report(result: "SessionResult", config: "PipelineConfig", path
         parts.append(_figure(figures.synchrony_timeline(result.synchrony, feature, events, persons=persons),
                              "Synchrony per window (top; shaded: coded moments) and the lag of the best "
                              "correlation (bottom).", f"timeline-{feature}"))
-        parts.append(_figure(figures.lag_heatmap(result.synchrony_lags, feature, events),
-                             "Correlation for every window (x) and lag (y).", f"heatmap-{feature}"))
+        if (result.synchrony_lags["feature"].astype(str) == feature).any():
+            parts.append(_figure(figures.lag_heatmap(result.synchrony_lags, feature, events),
+                                 "Correlation for every window (x) and lag (y).", f"heatmap-{feature}"))
         if result.moments is not None:
             for code, curve in result.moments[result.moments["feature"] == feature].groupby("code", sort=True):
                 test = result.moment_tests[(result.moment_tests["feature"] == feature)

@@ -12,6 +12,15 @@ REFERENCES = {
     "wclc": "Boker, S. M., Xu, M., Rotondo, J. L., & King, K. (2002). Windowed cross-correlation and peak picking "
     "for the analysis of variability in the association between behavioral time series. Psychological Methods, "
     "7(3), 338-355.",
+    "pitch": "Boersma, P. (1993). Accurate short-term analysis of the fundamental frequency and the "
+    "harmonics-to-noise ratio of a sampled sound. Proceedings of the Institute of Phonetic Sciences, 17, 97-110.",
+    "nuclei": "de Jong, N. H., & Wempe, T. (2009). Praat script to detect syllable nuclei and measure speech rate "
+    "automatically. Behavior Research Methods, 41(2), 385-390.",
+    "entrainment": "Levitan, R., & Hirschberg, J. (2011). Measuring acoustic-prosodic entrainment with respect to "
+    "multiple levels and dimensions. Proceedings of Interspeech 2011, 3081-3084.",
+    "arousal": "Imel, Z. E., Barco, J. S., Brown, H. J., Baucom, B. R., Baer, J. S., Kircher, J. C., & Atkins, D. C. "
+    "(2014). The association of therapist empathy and synchrony in vocally encoded arousal. Journal of Counseling "
+    "Psychology, 61(1), 146-153.",
     "moments": "Stern, D. N., et al. (1998). Non-interpretive mechanisms in psychoanalytic therapy: The 'something "
     "more' than interpretation. International Journal of Psycho-Analysis, 79, 903-921.",
 }
@@ -22,22 +31,36 @@ def session_methods(record: dict[str, Any], tests: pd.DataFrame | None) -> str:
     p = record["pipeline"]
     m, pre, s = p["motion"], p["preprocess"], p["synchrony"]
     persons = p["persons"]["names"]
-    text = [
+    stages = p["pipeline"]["stages"]
+    text = [] if "motion" not in stages else [
         f"Body movement was quantified with Motion Energy Analysis (Ramseyer & Tschacher, 2011) in dyadsync "
         f"{record['dyadsync_version']}: for each person's region of interest ({persons[0]}, {persons[1]}), the number "
         f"of pixels whose grey level changed by more than {m['threshold']:g} between consecutive frames. Frames with "
         f"lighting changes or camera motion were flagged and treated as missing.",
     ]
+    voice = record.get("features", {}).get("voice")
+    if "voice" in stages and voice and "failed" not in voice:
+        v = p["voice"]
+        text.append(
+            f"Speech was attributed to the persons by {voice['speakers']['method']} and analysed at 100 Hz per person: "
+            f"f0 with Boersma's (1993) autocorrelation method ({v['floor_hz']:g}-{v['ceiling_hz']:g} Hz, Praat's "
+            "default costs), intensity as Praat's, and syllable nuclei for speech and articulation rate (de Jong & "
+            f"Wempe, 2009). Turn-level {', '.join(v['entrainment'])} entrainment ({', '.join(v['measures'])}; "
+            f"Levitan & Hirschberg, 2011) was computed over sliding windows of {v['window_turns']} exchanges"
+            + (f", and vocal-arousal synchrony (Imel et al., 2014) in {v['arousal_window_s']:g} s windows where both "
+               "persons spoke." if v["arousal"] else ".")
+        )
     smooth = f"smoothed with a {pre['smooth_s']:g} s moving average and " if pre["smooth_s"] else ""
     transform = ("Fisher z-transformed" if s["fisher_z"] else "Pearson") + (
         ", absolute values" if s["absolute"] else ", signed"
     )
     summary = {"peak": "the maximum over lags", "mean": "the mean over lags", "lag0": "the value at lag 0"}[s["summary"]]
-    text.append(
-        f"The series were {smooth}analysed with windowed cross-lagged correlation (Boker et al., 2002): windows of "
-        f"{s['window_s']:g} s stepping by {s['step_s']:g} s, lags up to +-{s['max_lag_s']:g} s ({transform}); each "
-        f"window was summarised by {summary}, stamped at the window centre."
-    )
+    if s["features"]:
+        text.append(
+            f"The series were {smooth}analysed with windowed cross-lagged correlation (Boker et al., 2002): windows "
+            f"of {s['window_s']:g} s stepping by {s['step_s']:g} s, lags up to +-{s['max_lag_s']:g} s ({transform}); "
+            f"each window was summarised by {summary}, stamped at the window centre."
+        )
     if tests is not None and not tests.empty:
         mo = p["moments"]
         t0 = tests.iloc[0]

@@ -1,0 +1,326 @@
+"""Voice: audio decoding, pitch against Praat and known tones, speaker attribution (DER), turns, vocal synchrony."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT, SAMPLE
+
+from dyadsync.errors import EventsError, InputError, NoAudioError
+from dyadsync.features.diarize import (
+    SpeakerActivity, activity_auto, activity_from_events, activity_segments, assign_by_mouth,
+    diarization_error_rate,
+)
+from dyadsync.features.pitch import intensity_track, pitch_track
+from dyadsync.features.voice import PROSODY_COLUMNS, TURN_COLUMNS, analyse_voice
+from dyadsync.io.audio import read_audio
+from dyadsync.io.events import read_events
+
+
+@pytest.fixture(scope="module")
+def sample_audio():
+    return read_audio(SAMPLE / "dyad_session.mp4")
+
+
+@pytest.fixture(scope="module")
+def sample_voice():
+    return analyse_voice(SAMPLE / "dyad_session.mp4")
+
+
+@pytest.fixture(scope="module")
+def planted_turns():
+    return pd.read_csv(SAMPLE / "planted_turns.csv")
+
+
+def _rttm_segments(path, file_id=None):
+    ev = read_events(path)
+    if file_id is not None:
+        ev = ev[ev["coder"] == file_id]
+    return ev
+
+
+# ------------------------------------------------------------------------------------------------- audio
+
+
+def test_sample_audio_is_stereo_16k_from_the_video(sample_audio):
+    assert sample_audio.samples.shape == (2, 120 * 16000)
+    assert sample_audio.sample_rate == 16000 and sample_audio.layout == "stereo" and sample_audio.codec == "aac"
+    assert sample_audio.start_s == 0.0
+
+
+def test_any_codec_rate_and_layout(shared_data):
+    mp3 = read_audio(shared_data / "media" / "pyfeat_single_face_talking.mp4")
+    assert mp3.sample_rate == 44100 and mp3.n_channels == 2 and mp3.codec.startswith("mp3")
+    s16 = read_audio(shared_data / "media" / "parselmouth_the_north_wind_and_the_sun.wav")
+    assert s16.n_channels == 1 and s16.sample_rate == 44100
+    assert np.abs(s16.samples).max() <= 1.0
+    down = read_audio(shared_data / "media" / "parselmouth_the_north_wind_and_the_sun.wav", sample_rate=16000)
+    assert down.sample_rate == 16000 and down.source_rate == 44100 and down.as_dict()["resampled"]
+    assert abs(down.duration_s - s16.duration_s) < 0.01
+
+
+def test_video_without_audio_names_the_file(make_video):
+    path = make_video("silent_film.mkv", [np.zeros((16, 16), np.uint8)] * 5)
+    with pytest.raises(NoAudioError, match="silent_film.mkv: has no audio stream"):
+        read_audio(path)
+
+
+def test_silent_track_names_the_file(make_video):
+    path = make_video("muted.mkv", [np.zeros((16, 16), np.uint8)] * 25, audio=np.zeros((2, 16000), np.float32))
+    with pytest.raises(NoAudioError, match="muted.mkv: the sound track is silent"):
+        read_audio(path)
+
+
+def test_real_silent_track(shared_data):
+    with pytest.raises(NoAudioError, match="Pexels_face.mp4: the sound track is silent"):
+        read_audio(shared_data / "media" / "pyfeat_WolfgangLanger_Pexels_face.mp4")
+
+
+# ------------------------------------------------------------------------------------------------- pitch
+
+
+@pytest.mark.parametrize("f0", [90.0, 200.0, 440.0])
+def test_tone_gives_its_frequency(f0):
+    sr = 16000
+    t = np.arange(sr) / sr
+    y = 0.5 * np.sin(2 * np.pi * f0 * t) + 0.2 * np.sin(2 * np.pi * 2 * f0 * t)
+    track = pitch_track(y, sr)
+    mid = track.f0_hz[5:-5]
+    assert np.isfinite(mid).all()
+    np.testing.assert_allclose(np.median(mid), f0, rtol=0.002)
+
+
+def test_intensity_of_a_sine_is_its_power_in_db():
+    sr = 16000
+    y = 0.1 * np.sin(2 * np.pi * 300 * np.arange(sr) / sr)
+    _, db = intensity_track(y, sr)
+    np.testing.assert_allclose(db[10:-10], 10 * np.log10(0.1**2 / 2 / 4e-10), atol=0.01)
+
+
+def test_silence_is_unvoiced():
+    track = pitch_track(np.zeros(16000), 16000)
+    assert not track.voiced.any()
+
+
+@pytest.mark.shared
+def test_pitch_agrees_with_praat_on_real_speech(shared_data):
+    parselmouth = pytest.importorskip("parselmouth")
+    for name in ("ami_dev00_2spk.wav", "pyannote_sample_2spk_phone.wav", "parselmouth_the_north_wind_and_the_sun.wav"):
+        a = read_audio(shared_data / "media" / name)
+        y = a.mono().astype(float)
+        ref = parselmouth.Sound(y, sampling_frequency=a.sample_rate).to_pitch_ac(
+            time_step=0.01, pitch_floor=75, pitch_ceiling=600)
+        pf = ref.selected_array["frequency"]
+        mine = pitch_track(y, a.sample_rate)
+        idx = np.clip(np.round(ref.xs() / 0.01).astype(int), 0, mine.f0_hz.size - 1)
+        mf = mine.f0_hz[idx]
+        pv, mv = pf > 0, np.isfinite(mf)
+        both = pv & mv
+        gross = np.mean(np.abs(mf[both] / pf[both] - 1) > 0.2)
+        vde = np.mean(pv != mv)
+        assert both.sum() > 50, name
+        assert gross <= 0.02, (name, gross)
+        assert vde <= 0.10, (name, vde)
+
+
+# ------------------------------------------------------------------------------------------ attribution
+
+
+def test_channels_recover_the_planted_turns(sample_voice, planted_turns):
+    der = diarization_error_rate(planted_turns, activity_segments(sample_voice.activity), collar_s=0.25)
+    assert der["der"] <= 0.05, der
+    assert der["mapping"] == {"left": "left", "right": "right"}
+    assert sample_voice.info["speakers"]["crosstalk_leak_db"] == pytest.approx(24, abs=3)
+
+
+def test_turn_table_matches_planted_turns(sample_voice, planted_turns):
+    turns = sample_voice.turns
+    assert list(turns.columns) == list(TURN_COLUMNS)
+    assert len(turns) == len(planted_turns)
+    merged = pd.merge_asof(planted_turns.sort_values("onset_s"), turns.sort_values("onset_s"), on="onset_s",
+                           direction="nearest", suffixes=("_true", ""))
+    assert (merged["speaker_true"] == merged["speaker"]).all()
+    np.testing.assert_allclose(merged["f0_mean_hz"], merged["f0_mean_hz_true"], rtol=0.03)
+    assert (merged["n_syllables"] == merged["n_syllables_true"]).mean() >= 0.9
+    np.testing.assert_allclose(merged["offset_s"], merged["offset_s_true"], atol=0.05)
+    # articulation rate excludes pauses: at least the planted syllable rate
+    assert (merged["articulation_rate_syl_s"] >= 0.95 * merged["syllable_rate_hz"]).mean() >= 0.9
+    lat = turns["latency_s"].dropna()
+    assert len(lat) == len(turns) - 1 and lat.between(0.2, 1.0).all()
+
+
+def test_prosody_table_shape(sample_voice):
+    p = sample_voice.prosody
+    assert list(p.columns) == list(PROSODY_COLUMNS)
+    assert set(p["speaker"].astype(str)) == {"left", "right"}
+    assert not (p["voiced"] & ~p["speaking"]).any()
+    assert p.loc[~p["voiced"], "f0_hz"].isna().all()
+    step = np.diff(p[p["speaker"] == "left"]["time_s"].to_numpy())
+    np.testing.assert_allclose(step, 0.01, atol=1e-6)
+
+
+def test_auto_attribution_on_mono_sample_measured(sample_audio, planted_turns):
+    y = sample_audio.mono()
+    times, db = intensity_track(y, 16000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        act = activity_auto(y, 16000, times, intensity_db=db)
+    der = diarization_error_rate(planted_turns, activity_segments(act))
+    # Measured 15.2 % (confusion 12 %): well above the 5 % bar; see docs/methods/voice.md. Guard against regressions.
+    assert der["der"] <= 0.20, der
+
+
+@pytest.mark.xfail(strict=True, reason="the issue's 5 % bar for automatic attribution on the mono sample is not "
+                   "met (measured 15 %): the synthetic voices differ mostly in pitch, which MFCC clustering ignores")
+def test_auto_attribution_on_mono_sample_bar(sample_audio, planted_turns):
+    y = sample_audio.mono()
+    times, db = intensity_track(y, 16000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        act = activity_auto(y, 16000, times, intensity_db=db)
+    assert diarization_error_rate(planted_turns, activity_segments(act))["der"] <= 0.05
+
+
+@pytest.mark.shared
+def test_auto_attribution_on_real_meeting_speech(shared_data):
+    media = shared_data / "media"
+    ref = _rttm_segments(media / "pyannote_debug.development.rttm", "dev00")
+    uem = [ln.split() for ln in (media / "pyannote_debug.development.uem").read_text().splitlines()]
+    start, end = next((float(u[2]), float(u[3])) for u in uem if u[0] == "dev00")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = analyse_voice(media / "ami_dev00_2spk.wav", speakers="auto")
+    der = diarization_error_rate(ref, activity_segments(res.activity), collar_s=0.25, uem=(start, end))
+    assert der["der"] <= 0.15, der
+
+
+@pytest.mark.shared
+@pytest.mark.xfail(strict=True, reason="two similar female voices on a telephone channel: MFCC clustering without a "
+                   "learned speaker model confuses them (measured DER 42 %, bar 15 %)")
+def test_auto_attribution_on_phone_conversation(shared_data):
+    media = shared_data / "media"
+    ref = _rttm_segments(media / "pyannote_sample.rttm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = analyse_voice(media / "pyannote_sample_2spk_phone.wav", speakers="auto")
+    assert diarization_error_rate(ref, activity_segments(res.activity))["der"] <= 0.15
+
+
+def test_annotation_of_turns_is_used_as_given(tmp_path, planted_turns):
+    csv = tmp_path / "turns.csv"
+    planted_turns.rename(columns={"speaker": "code"})[["onset_s", "offset_s", "code"]].to_csv(csv, index=False)
+    res = analyse_voice(SAMPLE / "dyad_session.mp4", speakers=csv)
+    assert res.info["speakers"]["method"] == "annotation"
+    der = diarization_error_rate(planted_turns, activity_segments(res.activity, bridge_s=0.0))
+    assert der["der"] < 0.01
+    turns = res.turns.set_index("onset_s")
+    np.testing.assert_allclose(turns["f0_mean_hz"].to_numpy(), planted_turns["f0_mean_hz"].to_numpy(), rtol=0.03)
+
+
+def test_annotation_longer_than_audio_names_the_file(tmp_path):
+    rttm = tmp_path / "other_session.rttm"
+    rttm.write_text("SPEAKER s 1 1.0 2.0 <NA> <NA> left <NA> <NA>\nSPEAKER s 1 500.0 3.0 <NA> <NA> right <NA> <NA>\n")
+    with pytest.raises(EventsError, match="other_session.rttm.*after the end of the audio"):
+        analyse_voice(SAMPLE / "dyad_session.mp4", speakers=rttm)
+
+
+def test_mono_file_with_channels_is_a_clear_error(shared_data):
+    with pytest.raises(NoAudioError, match="ami_dev00_2spk.wav: has 1 audio channel.*--speakers channels"):
+        analyse_voice(shared_data / "media" / "ami_dev00_2spk.wav", speakers="channels")
+
+
+def test_read_events_reads_rttm(shared_data):
+    ev = read_events(shared_data / "media" / "pyannote_sample.rttm")
+    assert len(ev) == 10 and set(ev["code"]) == {"speaker90", "speaker91"} and (ev["scheme"] == "rttm").all()
+    assert ev["onset_s"].iloc[0] == pytest.approx(6.69) and ev["offset_s"].iloc[0] == pytest.approx(7.12)
+
+
+def test_events_as_turns_map_to_persons():
+    t = np.arange(0, 10, 0.01)
+    ev = pd.DataFrame({"onset_s": [1.0, 4.0], "offset_s": [3.0, 6.0], "code": ["T", "P"], "scheme": "", "coder": "",
+                       "source": ""})
+    act = activity_from_events(ev, t, ["therapist", "patient"], mapping={"T": "therapist", "P": "patient"})
+    assert act.active[:, 0].sum() == 200 and act.active[:, 1].sum() == 200
+    with pytest.raises(InputError, match="map to no person"):
+        activity_from_events(ev, t, ["therapist", "patient"], mapping={"T": "therapist"})
+
+
+# ------------------------------------------------------------------------------------------------- DER
+
+
+def test_der_exact_cases():
+    ref = pd.DataFrame({"onset_s": [0.0, 10.0], "offset_s": [10.0, 20.0], "speaker": ["a", "b"]})
+    swapped = ref.assign(speaker=["x", "y"])
+    assert diarization_error_rate(ref, swapped, collar_s=0)["der"] == pytest.approx(0)
+    half = pd.DataFrame({"onset_s": [0.0], "offset_s": [10.0], "speaker": ["x"]})
+    r = diarization_error_rate(ref, half, collar_s=0)
+    assert r["der"] == pytest.approx(0.5, abs=1e-3) and r["missed"] == pytest.approx(0.5, abs=1e-3)
+    one = pd.DataFrame({"onset_s": [0.0], "offset_s": [20.0], "speaker": ["x"]})
+    assert diarization_error_rate(ref, one, collar_s=0)["confusion"] == pytest.approx(0.5, abs=1e-3)
+    # the collar removes 0.25 s around each reference boundary from scoring
+    late = pd.DataFrame({"onset_s": [0.2, 10.2], "offset_s": [10.0, 20.0], "speaker": ["x", "y"]})
+    assert diarization_error_rate(ref, late, collar_s=0.25)["der"] == pytest.approx(0, abs=1e-3)
+
+
+# ------------------------------------------------------------------------------------------------- mouth
+
+
+@pytest.mark.parametrize("swap", [False, True])
+def test_mouth_opening_decides_who_is_who(swap):
+    rng = np.random.default_rng(3)
+    t = np.arange(0, 60, 0.01)
+    talk = np.zeros((t.size, 2), bool)
+    for k, s in enumerate(np.arange(0, 60, 5)):
+        talk[(t >= s) & (t < s + 4), k % 2] = True
+    clusters = talk[:, ::-1] if swap else talk
+    act = SpeakerActivity(t, ["speaker_1", "speaker_2"], clusters, "auto")
+    ft = np.arange(0, 60, 1 / 25)
+    rows = []
+    for j, person in enumerate(["left", "right"]):
+        speaking = np.interp(ft, t, talk[:, j].astype(float)) > 0.5
+        mouth = 0.2 + 0.02 * rng.standard_normal(ft.size) + speaking * 0.3 * np.abs(np.sin(2 * np.pi * 4 * ft))
+        rows.append(pd.DataFrame({"time_s": ft, "person": person, "feature": "mouth_opening", "value": mouth}))
+    mapping, info = assign_by_mouth(act, pd.concat(rows), ["left", "right"])
+    expected = {"speaker_1": "right", "speaker_2": "left"} if swap else {"speaker_1": "left", "speaker_2": "right"}
+    assert mapping == expected and info["margin"] > 0.5
+
+
+# --------------------------------------------------------------------------------------- vocal synchrony
+
+
+def test_planted_pitch_convergence_is_recovered_in_its_episodes(sample_voice, ground_truth):
+    from dyadsync.moments import event_locked_average
+    from dyadsync.synchrony.entrainment import vocal_synchrony
+
+    table, info = vocal_synchrony(sample_voice.prosody, ["left", "right"], turns=sample_voice.turns,
+                                  duration_s=120.0)
+    assert {"f0_proximity", "f0_convergence", "f0_synchrony", "arousal_wcc"} <= set(table["feature"])
+    prox = table[table["feature"] == "f0_proximity"]
+    episodes = np.array(ground_truth["movement"]["episodes"])
+    inside = np.zeros(len(prox), bool)
+    for a, b in episodes:
+        inside |= prox["time_s"].between(a, b).to_numpy()
+    assert prox["sync"][inside].mean() > prox["sync"][~inside].mean() + 1.0  # semitones closer inside
+    res = event_locked_average(prox["time_s"].to_numpy(), prox["sync"].to_numpy(), episodes[:, 0], episodes[:, 1],
+                               tmin_s=-10, tmax_s=20, n_shifts=999, seed=1)
+    assert res.test["p_value"] < 0.01
+
+
+def test_no_convergence_planted_gives_no_effect():
+    """Null case: turns whose f0 does not depend on the episodes give no episode effect."""
+    from dyadsync.moments import event_locked_average
+    from dyadsync.synchrony.entrainment import entrainment_series
+
+    rng = np.random.default_rng(11)
+    onsets = np.cumsum(rng.uniform(3, 6, 60))
+    turns = pd.DataFrame({"speaker": ["left", "right"] * 30, "onset_s": onsets, "offset_s": onsets + 2.5,
+                          "f0_mean_st": np.where(np.arange(60) % 2 == 0, 14, 5) + rng.normal(0, 1, 60)})
+    series = entrainment_series(turns, ["left", "right"], duration_s=float(onsets[-1] + 5))
+    episodes = np.array([[30, 45], [80, 95], [140, 155], [200, 215]])
+    res = event_locked_average(series["time_s"].to_numpy(), series["proximity"].to_numpy(), episodes[:, 0],
+                               episodes[:, 1], tmin_s=-10, tmax_s=20, n_shifts=499, seed=2)
+    assert res.test["p_value"] > 0.01
