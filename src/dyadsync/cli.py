@@ -16,6 +16,7 @@ from . import __version__
 from .errors import DyadsyncError, DyadsyncWarning
 
 EXIT_USER_ERROR = 2
+EXIT_SESSIONS_FAILED = 1
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
@@ -32,6 +33,32 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = run_session(args.video, args.out, codes=args.codes, pipeline=args.pipeline, progress=progress)
     print(result.report.resolve() if result.report.exists() else result.out_dir.resolve())
     return 0
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .pipeline.batch import run_batch
+
+    result = run_batch(
+        args.manifest,
+        args.out,
+        pipeline=args.pipeline,
+        glob=args.glob,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        dask_local=args.dask_local,
+        retry_failed=args.retry_failed,
+        quiet=args.quiet,
+    )
+    r = result.record
+    print(
+        f"{r['n_sessions']} session(s): {r['n_done']} processed, {r['n_skipped']} already complete, "
+        f"{r['n_failed']} failed ({r['engine']})",
+        file=sys.stderr,
+    )
+    if result.failed:
+        print(f"failures: {(result.out_dir / 'failures.csv').resolve()}", file=sys.stderr)
+    print(result.report.resolve())
+    return EXIT_SESSIONS_FAILED if result.failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +82,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--pipeline", type=Path, help="pipeline TOML (default: the built-in body_mea pipeline)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     run.set_defaults(func=_cmd_run)
+
+    batch = sub.add_parser(
+        "batch",
+        help="run a pipeline on every session of a manifest (resumable)",
+        description="Process every session named by MANIFEST (a CSV or TOML manifest, or a folder of videos) into "
+        "--out: one folder per session, a dataset across sessions, sessions.csv, failures.csv and "
+        "batch_report.html. Rerunning resumes: complete sessions are skipped. Exit status 1 when a session failed.",
+    )
+    batch.add_argument("manifest", type=Path, help="manifest (.csv or .toml) or a folder of videos")
+    batch.add_argument("--out", type=Path, required=True, help="batch output folder (created)")
+    batch.add_argument("--pipeline", type=Path, help="default pipeline TOML for sessions that name none")
+    batch.add_argument("--glob", default="*.mp4", help="video pattern when MANIFEST is a folder (default *.mp4)")
+    batch.add_argument("--workers", type=int, help="sessions at once on this machine (default: all cores)")
+    engine = batch.add_mutually_exclusive_group()
+    engine.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)")
+    engine.add_argument("--dask-local", type=int, metavar="N", help="start a local Dask cluster of N workers")
+    batch.add_argument("--retry-failed", action="store_true", help="retry sessions that failed in an earlier run")
+    batch.add_argument("-q", "--quiet", action="store_true", help="one line per session instead of progress bars")
+    batch.set_defaults(func=_cmd_batch)
     return parser
 
 
