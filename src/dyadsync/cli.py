@@ -17,6 +17,7 @@ from . import __version__
 from .errors import DyadsyncError, DyadsyncWarning
 
 EXIT_USER_ERROR = 2
+EXIT_SESSIONS_FAILED = 1
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
@@ -52,6 +53,32 @@ def _cmd_voice(args: argparse.Namespace) -> int:
               file=sys.stderr)
     print(out.resolve())
     return 0
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .pipeline.batch import run_batch
+
+    result = run_batch(
+        args.manifest,
+        args.out,
+        pipeline=args.pipeline,
+        glob=args.glob,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        dask_local=args.dask_local,
+        retry_failed=args.retry_failed,
+        quiet=args.quiet,
+    )
+    r = result.record
+    print(
+        f"{r['n_sessions']} session(s): {r['n_done']} processed, {r['n_skipped']} already complete, "
+        f"{r['n_failed']} failed ({r['engine']})",
+        file=sys.stderr,
+    )
+    if result.failed:
+        print(f"failures: {(result.out_dir / 'failures.csv').resolve()}", file=sys.stderr)
+    print(result.report.resolve())
+    return EXIT_SESSIONS_FAILED if result.failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,6 +121,26 @@ def build_parser() -> argparse.ArgumentParser:
     voice.add_argument("--out", type=Path, required=True, help="output folder (created)")
     voice.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     voice.set_defaults(func=_cmd_voice)
+
+
+    batch = sub.add_parser(
+        "batch",
+        help="run a pipeline on every session of a manifest (resumable)",
+        description="Process every session named by MANIFEST (a CSV or TOML manifest, or a folder of videos) into "
+        "--out: one folder per session, a dataset across sessions, sessions.csv, failures.csv and "
+        "batch_report.html. Rerunning resumes: complete sessions are skipped. Exit status 1 when a session failed.",
+    )
+    batch.add_argument("manifest", type=Path, help="manifest (.csv or .toml) or a folder of videos")
+    batch.add_argument("--out", type=Path, required=True, help="batch output folder (created)")
+    batch.add_argument("--pipeline", type=Path, help="default pipeline TOML for sessions that name none")
+    batch.add_argument("--glob", default="*.mp4", help="video pattern when MANIFEST is a folder (default *.mp4)")
+    batch.add_argument("--workers", type=int, help="sessions at once on this machine (default: all cores)")
+    engine = batch.add_mutually_exclusive_group()
+    engine.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)")
+    engine.add_argument("--dask-local", type=int, metavar="N", help="start a local Dask cluster of N workers")
+    batch.add_argument("--retry-failed", action="store_true", help="retry sessions that failed in an earlier run")
+    batch.add_argument("-q", "--quiet", action="store_true", help="one line per session instead of progress bars")
+    batch.set_defaults(func=_cmd_batch)
     return parser
 
 

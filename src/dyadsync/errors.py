@@ -47,6 +47,10 @@ class MEAFileError(InputError):
     """An MEA file (rMEA text format) is malformed."""
 
 
+class ManifestError(InputError):
+    """A batch manifest is unreadable or names sessions that cannot run (all problems listed at once)."""
+
+
 class ConfigError(DyadsyncError):
     """A pipeline definition or a parameter is invalid (unknown key, wrong type, value out of range)."""
 

@@ -6,14 +6,17 @@ with the length of the video.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._parallel import max_threads
 from ..errors import DyadsyncWarning, VideoError
 
 #: Fraction of the frames announced by the container that must be decoded before a file counts as complete.
@@ -21,6 +24,23 @@ COMPLETE_FRACTION = 0.98
 
 #: Relative spread of frame intervals above which a video is reported as variable frame rate.
 VFR_TOLERANCE = 0.25
+
+_FRAME_PROGRESS: contextvars.ContextVar[Callable[[float], None] | None] = contextvars.ContextVar(
+    "dyadsync_frame_progress", default=None
+)
+
+
+@contextlib.contextmanager
+def frame_progress(callback: Callable[[float], None]) -> Iterator[None]:
+    """Within the block, :func:`iter_frames` reports its progress (fraction 0-1 of the announced frames).
+
+    Used by the batch runner to show how far each session's current stage has come.
+    """
+    token = _FRAME_PROGRESS.set(callback)
+    try:
+        yield
+    finally:
+        _FRAME_PROGRESS.reset(token)
 
 
 @dataclass(frozen=True)
@@ -248,13 +268,17 @@ def iter_frames(
         if not container.streams.video:
             raise VideoError(path, "has no video stream")
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        threads = max_threads()
+        if threads > 1:
+            stream.thread_type = "AUTO"
+            stream.thread_count = threads
         announced = int(stream.frames) if stream.frames else None
         time_base = stream.time_base
         start = stream.start_time
         step = None if rate_hz is None else 1.0 / float(rate_hz)
         next_tick = 0.0
         prev_time: float | None = None
+        report = _FRAME_PROGRESS.get()
         try:
             for frame in container.decode(stream):
                 if frame.pts is None:
@@ -264,6 +288,8 @@ def iter_frames(
                 t = float((frame.pts - start) * time_base)
                 index = stats.n_decoded
                 stats.n_decoded += 1
+                if report is not None and announced and index % 50 == 0:
+                    report(min(1.0, index / announced))
                 if stats.first_time_s is None:
                     stats.first_time_s = t
                 if prev_time is not None:

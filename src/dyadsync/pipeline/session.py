@@ -7,12 +7,11 @@ parameters, versions, warnings, timings and the files written.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import platform
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from ..io.video import VideoInfo, probe_video
 from ..moments import event_locked_average
 from ..preprocess import prepare_pair
 from ..synchrony import global_index, summarize, windowed_cross_correlation
+from .cache import StageCache, file_sha256, stable_hash
 from .config import PipelineConfig, load_pipeline
 
 log = logging.getLogger("dyadsync")
@@ -42,6 +42,7 @@ OUTPUTS = {
     "moment_tests": "moment_tests.parquet",
     "events": "events.parquet",
     "report": "report.html",
+    "timings": "timings.json",
     "run": "run.json",
 }
 
@@ -68,9 +69,10 @@ def run_session(
     video: str | Path,
     out_dir: str | Path,
     *,
-    codes: str | Path | None = None,
+    codes: str | Path | Sequence[str | Path] | None = None,
     pipeline: str | Path | PipelineConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    cache: StageCache | None = None,
 ) -> SessionResult:
     """Run the pipeline on one session video and write its outputs to ``out_dir``.
 
@@ -80,12 +82,16 @@ def run_session(
         Session video (static camera, two persons).
     out_dir : str or Path
         Output folder (created).
-    codes : str or Path or None
-        Coded events (CSV or ELAN ``.eaf``); without them the moments stage is skipped.
+    codes : str, Path, sequence of them, or None
+        Coded-events file(s) (CSV or ELAN ``.eaf``; several files are combined); without them the moments stage
+        is skipped.
     pipeline : str, Path, PipelineConfig or None
         Pipeline TOML file or a loaded config; None uses the built-in ``body_mea`` defaults.
     progress : callable or None
         Called with a short message as each stage starts.
+    cache : StageCache or None
+        Where feature-stage results are kept by content (input hash, stage parameters, version), so that a rerun
+        recomputes only what changed. None computes everything.
 
     Returns
     -------
@@ -101,6 +107,7 @@ def run_session(
     say = progress or (lambda msg: log.info(msg))
     out = Path(out_dir)
     video = Path(video)
+    code_files = [] if codes is None else [Path(codes)] if isinstance(codes, (str, Path)) else [Path(c) for c in codes]
     started = time.perf_counter()
     timings: dict[str, float] = {}
     caught: list[str] = []
@@ -125,13 +132,10 @@ def run_session(
                 roi.to_pixels(meta.width, meta.height)
             events = None
             stages = config.pipeline.stages
-            if codes is not None and "moments" in stages:
-                events = read_events(
-                    codes,
-                    duration_s=meta.duration_s,
-                    codes=config.moments.codes or None,
-                    on_outside=config.moments.on_outside,
-                )
+            if code_files and "moments" in stages:
+                events = _read_codes(code_files, meta.duration_s, config)
+            hashes = {"video": cache.content_hash(video) if cache else file_sha256(video)}
+            hashes["codes"] = [file_sha256(c) for c in code_files]
 
             # --- features: every feature stage of the pipeline, in its order
             tables, feature_info = [], {}
@@ -141,7 +145,9 @@ def run_session(
                 say(stage)
                 t = time.perf_counter()
                 try:
-                    table, feature_info[stage] = FEATURE_STAGES[stage](video, config, meta, rois)
+                    table, feature_info[stage] = _cached_stage(
+                        stage, video, config, meta, rois, cache, hashes["video"]
+                    )
                 except InputError as exc:
                     others = [s_ for s_ in stages if s_ in FEATURE_STAGES and s_ != stage]
                     if stage not in OPTIONAL_STAGES or not others:
@@ -180,15 +186,15 @@ def run_session(
     record = {
         "dyadsync_version": __version__,
         "python": platform.python_version(),
+        "key": session_key(hashes["video"], hashes["codes"], config),
         "pipeline": {"source": str(config.source) if config.source else "built-in body_mea", **config.as_dict()},
         "inputs": {
-            "video": {**meta.as_dict(), "sha256": _sha256(video), "size_bytes": video.stat().st_size},
-            "codes": None if codes is None else {"path": str(codes), "sha256": _sha256(Path(codes))},
+            "video": {**meta.as_dict(), "sha256": hashes["video"], "size_bytes": video.stat().st_size},
+            "codes": [{"path": str(c), "sha256": h} for c, h in zip(code_files, hashes["codes"])],
         },
         "features": feature_info,
         "synchrony": analysis.info,
         "warnings": caught,
-        "timings": timings,
     }
     result = SessionResult(out, features, synchrony, lags_table, events, moments, tests, record)
     if "report" in config.pipeline.stages:
@@ -200,9 +206,52 @@ def run_session(
         timings["report_s"] = time.perf_counter() - t
         written.append(OUTPUTS["report"])
     timings["total_s"] = time.perf_counter() - started
-    record["outputs"] = [*written, OUTPUTS["run"]]
+    # Timings vary from run to run; they live in their own file so that run.json and every result are
+    # byte-identical for identical inputs. run.json is written last: its presence marks a complete session.
+    write_json(timings, out / OUTPUTS["timings"])
+    record["outputs"] = [*written, OUTPUTS["timings"], OUTPUTS["run"]]
     write_json(record, out / OUTPUTS["run"])
     return result
+
+
+def session_key(video_sha256: str, codes_sha256: Sequence[str], config: PipelineConfig) -> str:
+    """What a session's results depend on, as one hash: inputs' content, all parameters, dyadsync's version."""
+    return stable_hash(__version__, video_sha256, list(codes_sha256), config.as_dict())
+
+
+def _read_codes(files: list[Path], duration_s: float | None, config: PipelineConfig) -> pd.DataFrame:
+    """Read and combine the session's codes files, each validated against the video."""
+    parts = [
+        read_events(f, duration_s=duration_s, codes=config.moments.codes or None, on_outside=config.moments.on_outside)
+        for f in files
+    ]
+    events = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return events.sort_values(["onset_s", "offset_s", "code"], kind="stable").reset_index(drop=True)
+
+
+def _cached_stage(
+    stage: str,
+    video: Path,
+    config: PipelineConfig,
+    meta: VideoInfo,
+    rois: list[ROI],
+    cache: StageCache | None,
+    video_sha256: str,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Run a feature stage, or take its result from the cache when its input and parameters are unchanged."""
+    if cache is None:
+        return FEATURE_STAGES[stage](video, config, meta, rois)
+    params = config.as_dict()
+    key = cache.key(stage, video_sha256, params.get(stage), params["persons"])
+    hit = cache.load(key)
+    if hit is None:
+        table, info = FEATURE_STAGES[stage](video, config, meta, rois)
+        cache.store(key, table, info)
+        # Continue from what was stored, so a result computed now and one taken from the cache later are the
+        # same bytes downstream.
+        hit = cache.load(key)
+        assert hit is not None
+    return hit
 
 
 def _combine(tables: list[pd.DataFrame]) -> pd.DataFrame:
@@ -442,11 +491,3 @@ def _event_locked(sync: pd.DataFrame, ev: pd.DataFrame, m: Any) -> Any:
         alternative=m.alternative,
         seed=m.seed,
     )
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

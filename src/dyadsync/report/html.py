@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from .. import __version__
@@ -34,14 +35,19 @@ details pre { font-size: 11px; background: #f6f6f6; padding: 8px; overflow-x: au
 """
 
 
-def _table(df: pd.DataFrame, left: tuple[str, ...] = ()) -> str:
+def _table(df: pd.DataFrame, left: tuple[str, ...] = (), raw: dict[str, list[str]] | None = None) -> str:
+    """An HTML table; ``raw`` gives ready-made (escaped) HTML for some columns, one entry per row."""
     head = "".join(f'<th class="{"l" if c in left else ""}">{html.escape(str(c))}</th>' for c in df.columns)
     rows = []
-    for _, row in df.iterrows():
+    for i, (_, row) in enumerate(df.iterrows()):
         cells = []
         for c in df.columns:
             v = row[c]
-            if isinstance(v, float):
+            if raw and c in raw:
+                text = raw[c][i]
+            elif isinstance(v, float) and np.isnan(v):
+                text = ""
+            elif isinstance(v, float):
                 text = f"{v:.3g}" if abs(v) < 1e-3 and v != 0 else f"{v:.3f}"
             else:
                 text = html.escape(str(v))
@@ -142,3 +148,55 @@ def write_session_report(result: "SessionResult", config: "PipelineConfig", path
     parts.append("<details><summary>All parameters</summary><pre>"
                  f"{html.escape(json.dumps(rec['pipeline'], indent=2))}</pre></details>")
     return write_text(_page(config.report.title, "\n".join(parts)), path)
+
+
+def write_batch_report(sessions: pd.DataFrame, failures: pd.DataFrame, batch_dir: str | Path, path: str | Path) -> Path:
+    """Write the batch report: overview with links to the session reports, forest plots, QC, failures.
+
+    Parameters
+    ----------
+    sessions : DataFrame
+        ``sessions.csv`` of the batch.
+    failures : DataFrame
+        ``failures.csv`` of the batch.
+    batch_dir : str or Path
+        The batch folder (the dataset is read from it).
+    path : str or Path
+        Where to write the report; links to session reports are relative to it.
+    """
+    batch_dir = Path(batch_dir)
+    n_failed = len(failures)
+    parts = [
+        "<h1>dyadsync batch report</h1>",
+        f'<p class="meta">{len(sessions)} session(s): {len(sessions) - n_failed} complete, {n_failed} failed. '
+        f"dyadsync {__version__}.</p>",
+        "<h2>Sessions</h2>",
+    ]
+    cols = [c for c in sessions.columns if c in ("session", "dyad", "session_number", "group", "status", "duration_s")
+            or c.startswith(("global_index_", "p_"))]
+    overview = sessions[cols].copy()
+    links = []
+    for _, row in sessions.iterrows():
+        name = html.escape(str(row["session"]))
+        links.append(f'<a href="{html.escape(str(row["report"]))}">{name}</a>' if row.get("report") else name)
+    parts.append(_table(overview, left=("session", "dyad", "group", "status"), raw={"session": links}))
+    parts.append('<p class="meta">p_FEATURE_CODE: p of the event-locked test of each session (circular shifts of '
+                 "its own codes); global_index_FEATURE: mean of the windows x lags matrix.</p>")
+    tests_dir = batch_dir / "dataset" / "moment_tests"
+    if tests_dir.is_dir():
+        tests = pd.read_parquet(tests_dir)
+        tests["session"] = tests["session"].astype(str)
+        parts.append("<h2>Across sessions</h2>")
+        for (feature, code), grp in tests.groupby(["feature", "code"], sort=True):
+            parts.append(_figure(figures.forest_plot(grp, f"{feature} around {code}"),
+                                 "Each session's event-locked statistic as z against its own circular-shift null; "
+                                 "diamond: Stouffer's combination across sessions (sessions weighted equally).",
+                                 f"forest-{feature}-{code}"))
+    parts.append("<h2>Quality control</h2>")
+    qc_cols = [c for c in sessions.columns if c in ("session", "n_warnings", "artefact_frames")
+               or c.startswith(("detection_", "missing_"))]
+    parts.append(_table(sessions[qc_cols], left=("session",)))
+    if n_failed:
+        parts.append("<h2>Failures</h2>")
+        parts.append(_table(failures[["session", "stage", "error_type", "error"]], left=tuple(failures.columns)))
+    return write_text(_page("dyadsync batch report", "\n".join(parts)), path)

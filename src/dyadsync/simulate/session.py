@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import __version__
 from ..io.events import write_eaf, write_events_csv
-from ..io.store import write_csv, write_json
+from ..io.store import atomic_path, write_csv, write_json
 from .dyad import simulate_dyad
 from .render import Artefacts, render_dyad_video
 from .voice import simulate_conversation, synthesize_voices
@@ -119,3 +119,80 @@ def write_session(
         }
     write_json(truth, out / "ground_truth.json")
     return truth
+
+
+def remux_session(
+    src: str | Path,
+    dst: str | Path,
+    *,
+    start_s: float = 0.0,
+    duration_s: float | None = None,
+    repeat: int = 1,
+) -> Path:
+    """Cut and/or loop a session video without re-encoding (packets are copied, timestamps shifted).
+
+    Makes test and benchmark sessions of any length from the sample in seconds: a cut starts at the first
+    keyframe at or after ``start_s`` (which becomes time 0); ``repeat`` appends the selection that many times.
+
+    Parameters
+    ----------
+    src, dst : str or Path
+        Source video and the ``.mp4`` to write (atomically).
+    start_s : float, default 0
+        Start of the cut in seconds (snapped forward to a video keyframe).
+    duration_s : float or None
+        Length of the cut; None runs to the end.
+    repeat : int, default 1
+        How many times the selection is played one after the other.
+
+    Returns
+    -------
+    Path
+    """
+    import math
+
+    import av
+
+    end_s = math.inf if duration_s is None else start_s + duration_s
+
+    def selected(container: Any) -> Any:
+        streams = [s for s in container.streams if s.type in ("video", "audio")]
+        started: set[int] = set()
+        for packet in container.demux(streams):
+            if packet.dts is None:
+                continue
+            s = packet.stream
+            t = float((packet.pts if packet.pts is not None else packet.dts) * s.time_base)
+            if s.type == "video" and s.index not in started:
+                if t < start_s - 1e-9 or not packet.is_keyframe:
+                    continue
+                started.add(s.index)
+            if start_s - 1e-9 <= t < end_s - 1e-9:
+                yield packet
+
+    first: dict[int, int] = {}
+    end: dict[int, int] = {}
+    with av.open(str(src)) as inp:
+        for p in selected(inp):
+            i = p.stream.index
+            first.setdefault(i, p.dts)
+            end[i] = max(end.get(i, p.dts), p.dts + (p.duration or 0))
+    with atomic_path(dst) as tmp:
+        out = av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"})
+        streams: dict[int, Any] = {}
+        for rep in range(repeat):
+            with av.open(str(src)) as inp:
+                for s in inp.streams:
+                    if s.type in ("video", "audio") and s.index not in streams:
+                        streams[s.index] = out.add_stream_from_template(s)
+                for p in selected(inp):
+                    i = p.stream.index
+                    # The cut's start becomes 0; each repeat follows the previous one without a gap.
+                    shift = rep * (end[i] - first[i]) - int(round(start_s / p.stream.time_base))
+                    pts = p.pts if p.pts is not None else p.dts
+                    p.dts += shift
+                    p.pts = pts + shift
+                    p.stream = streams[i]
+                    out.mux(p)
+        out.close()
+    return Path(dst)

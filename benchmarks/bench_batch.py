@@ -1,0 +1,99 @@
+"""Batch scaling and worker memory.
+
+    .venv/bin/python benchmarks/bench_batch.py [--pipeline pipelines/body_mea.toml] [--sessions 8]
+
+1. The same 8 sessions on a Dask LocalCluster of 1 worker and of 2 workers (single-threaded workers, fresh
+   output folders, so nothing is cached): prints both wall times and the speed-up (bar: >= 1.7x on 2 cores).
+2. One 30-minute session (the sample looped 15 times, without re-encoding) in a fresh worker process: prints the
+   worker's peak resident memory (bar: < 1.5 GB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "dyad_session.mp4"
+
+
+def make_sessions(folder: Path, n: int, pipeline: Path) -> Path:
+    from dyadsync.simulate.session import remux_session
+
+    rows = []
+    for i in range(n):
+        start = (i * 10.0) % 80.0
+        video = folder / f"s{i + 1:02d}.mp4"
+        remux_session(SAMPLE, video, start_s=start, duration_s=40.0)
+        rows.append(f"s{i + 1:02d},{video},{pipeline}")
+    manifest = folder / "manifest.csv"
+    manifest.write_text("id,video,pipeline\n" + "\n".join(rows) + "\n")
+    return manifest
+
+
+def time_batch(manifest: Path, out: Path, workers: int) -> float:
+    from dyadsync.pipeline.batch import run_batch
+
+    t = time.perf_counter()
+    result = run_batch(manifest, out, dask_local=workers, quiet=True, progress=False)
+    elapsed = time.perf_counter() - t
+    assert not result.failed, [o.error for o in result.failed]
+    return elapsed
+
+
+def _worker(video: str, out: str, pipeline: str) -> None:
+    import os
+
+    from dyadsync._parallel import single_threaded_env
+    from dyadsync.pipeline.batch import process_session
+    from dyadsync.pipeline.config import load_pipeline
+    from dyadsync.pipeline.manifest import SessionSpec
+
+    os.environ.update(single_threaded_env())
+    spec = SessionSpec(id="long", video=Path(video), dyad="long", config=load_pipeline(pipeline))
+    outcome = process_session(spec, out, Path(out) / ".cache")
+    if outcome["status"] != "done":
+        raise SystemExit(outcome["error"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pipeline", type=Path, default=ROOT / "pipelines" / "body_mea.toml")
+    parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--long-minutes", type=int, default=30)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        manifest = make_sessions(tmp, args.sessions, args.pipeline.resolve())
+        t1 = time_batch(manifest, tmp / "one", 1)
+        t2 = time_batch(manifest, tmp / "two", 2)
+        print(f"{args.sessions} sessions of 40 s, pipeline {args.pipeline.name}, Dask LocalCluster")
+        print(f"  1 worker   {t1:7.1f} s")
+        print(f"  2 workers  {t2:7.1f} s   speed-up {t1 / t2:.2f}x (bar >= 1.7x)")
+
+        from dyadsync.simulate.session import remux_session
+
+        long_video = tmp / "long.mp4"
+        remux_session(SAMPLE, long_video, repeat=max(1, args.long_minutes // 2))
+        ctx = mp.get_context("spawn")
+        t = time.perf_counter()
+        proc = ctx.Process(target=_worker, args=(str(long_video), str(tmp / "long"), str(args.pipeline.resolve())))
+        proc.start()
+        proc.join()
+        elapsed = time.perf_counter() - t
+        if proc.exitcode != 0:
+            sys.exit(f"the long session failed (exit code {proc.exitcode})")
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"{args.long_minutes}-minute session, one single-threaded worker: {elapsed:.0f} s "
+              f"({args.long_minutes * 60 / elapsed:.1f}x real time), peak memory {peak_mb:.0f} MB (bar < 1536 MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Batches: resumable after kill -9 with byte-identical results, fault-isolated, on local processes and Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dyadsync.pipeline.batch import read_dataset, run_batch
+from dyadsync.simulate.session import remux_session
+from conftest import ROOT, SAMPLE
+
+CLIP_S = 60.0
+STARTS = (0.0, 10.0, 20.0, 30.0, 40.0, 50.0)
+FAST_PIPELINE = """
+[moments]
+n_shifts = 199
+tmin_s = -10
+tmax_s = 10
+"""
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory, ground_truth):
+    """Six 60-s sessions cut from the sample (no re-encoding), each with its moments of meeting."""
+    folder = tmp_path_factory.mktemp("clips")
+    (folder / "fast.toml").write_text(FAST_PIPELINE)
+    rows = []
+    for i, start in enumerate(STARTS, start=1):
+        sid = f"s{i:02d}"
+        remux_session(SAMPLE / "dyad_session.mp4", folder / f"{sid}.mp4", start_s=start, duration_s=CLIP_S)
+        lines = ["onset,offset,code"]
+        for on, off in ground_truth["movement"]["episodes"]:
+            a, b = max(on, start) - start, min(off, start + CLIP_S) - start
+            if b - a >= 4:
+                lines.append(f"{a:.2f},{b:.2f},MoM")
+        (folder / f"{sid}.csv").write_text("\n".join(lines) + "\n")
+        rows.append(f"{sid},d{(i + 1) // 2},{i},g,{sid}.mp4,{sid}.csv,fast.toml")
+    (folder / "manifest.csv").write_text("id,dyad,session_number,group,video,codes,pipeline\n" + "\n".join(rows) + "\n")
+    return folder
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    skip = {"timings.json", "batch_timings.json", "batch.json"}
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name not in skip and ".cache" not in p.parts}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(clips, tmp_path_factory):
+    out = tmp_path_factory.mktemp("uninterrupted")
+    result = run_batch(clips / "manifest.csv", out, workers=2, quiet=True)
+    return out, result
+
+
+def test_batch_outputs(uninterrupted):
+    out, result = uninterrupted
+    assert [o.status for o in result.outcomes] == ["done"] * 6
+    sessions = pd.read_csv(out / "sessions.csv")
+    assert list(sessions["session"]) == [f"s{i:02d}" for i in range(1, 7)] and (sessions["status"] == "complete").all()
+    assert pd.read_csv(out / "failures.csv").empty
+    sync = read_dataset(out, "synchrony")
+    assert set(sync["session"].astype(str)) == set(sessions["session"])
+    assert {"dyad", "session_number", "group", "time_s", "sync", "best_lag_s"} <= set(sync.columns)
+    for sid in sessions["session"]:
+        assert (out / "sessions" / sid / "report.html").is_file()
+        assert not (out / "sessions" / sid / ".progress.json").exists()
+    html = (out / "batch_report.html").read_text()
+    assert 'href="sessions/s01/report.html"' in html and 'id="forest-motion_energy-MoM"' in html
+    assert not list(out.rglob(".*.tmp"))
+
+
+def test_rerun_skips_complete_sessions(clips, uninterrupted):
+    out, _ = uninterrupted
+    before = {p: p.stat().st_mtime_ns for p in (out / "sessions").rglob("*.parquet")}
+    result = run_batch(clips / "manifest.csv", out, workers=2, quiet=True)
+    assert [o.status for o in result.outcomes] == ["skipped"] * 6
+    assert {p: p.stat().st_mtime_ns for p in (out / "sessions").rglob("*.parquet")} == before
+
+
+def test_kill_minus_nine_then_resume_is_byte_identical(clips, uninterrupted, tmp_path):
+    reference, _ = uninterrupted
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "dyadsync.cli", "batch", str(clips / "manifest.csv"), "--out", str(out),
+           "--workers", "2", "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        finished = list(out.glob("sessions/*/run.json"))
+        if len(finished) >= 2:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("sessions/*/run.json")}
+    assert 2 <= len(finished) < 6, finished
+    time.sleep(0.5)  # let the workers, killed with their parent, go
+    result = run_batch(clips / "manifest.csv", out, workers=2, quiet=True)
+    status = {o.session: o.status for o in result.outcomes}
+    assert all(status[s] == "skipped" for s in finished), status
+    assert all(o.status in ("done", "skipped") for o in result.outcomes)
+    for sid, mtime in finished.items():
+        assert (out / "sessions" / sid / "run.json").stat().st_mtime_ns == mtime
+    assert _files(out) == _files(reference)
+
+
+def test_bad_sessions_fail_alone(clips, tmp_path, capsys):
+    from dyadsync.cli import main
+
+    truncated = tmp_path / "truncated.mp4"
+    data = (clips / "s01.mp4").read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+    bad_codes = tmp_path / "bad_codes.csv"
+    bad_codes.write_text("start;stop\n00:05;xx\n")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(
+        "id,video,codes,pipeline\n"
+        f"good1,{clips / 's01.mp4'},{clips / 's01.csv'},{clips / 'fast.toml'}\n"
+        f"cut,{truncated},,{clips / 'fast.toml'}\n"
+        f"badcodes,{clips / 's02.mp4'},{bad_codes},{clips / 'fast.toml'}\n"
+        f"good2,{clips / 's03.mp4'},{clips / 's03.csv'},{clips / 'fast.toml'}\n"
+    )
+    out = tmp_path / "out"
+    assert main(["batch", str(manifest), "--out", str(out), "--workers", "2", "--quiet"]) == 1
+    failures = pd.read_csv(out / "failures.csv")
+    assert set(failures["session"]) == {"cut", "badcodes"}
+    why = dict(zip(failures["session"], failures["error"]))
+    assert "truncated" in why["cut"] and "truncated.mp4" in why["cut"]
+    assert "bad_codes.csv" in why["badcodes"] and "line 2" in why["badcodes"]
+    for sid in ("good1", "good2"):
+        assert (out / "sessions" / sid / "run.json").is_file()
+    assert "failed" in capsys.readouterr().err
+    # A failure is remembered: not retried unless asked, or unless its input changes.
+    again = run_batch(manifest, out, workers=2, quiet=True)
+    assert {o.session: (o.status, o.carried_over) for o in again.failed} == {
+        "cut": ("failed", True), "badcodes": ("failed", True)}
+    bad_codes.write_text("onset,offset,code\n5,9,MoM\n")
+    fixed = run_batch(manifest, out, workers=2, quiet=True, retry_failed=True)
+    assert {o.session for o in fixed.failed} == {"cut"}
+    assert not fixed.failed[0].carried_over
+
+
+def crash_or_run(spec, out, cache_root, conn):
+    """Child process target for the crash test: session "boom" dies as a segfaulting library would."""
+    if spec.id == "boom":
+        os.kill(os.getpid(), signal.SIGKILL)
+    from dyadsync.pipeline.batch import _child
+
+    _child(spec, out, cache_root, conn)
+
+
+def test_a_crashing_worker_fails_only_its_session(clips, tmp_path):
+    from dyadsync.pipeline.batch import _run_local
+    from dyadsync.pipeline.manifest import load_manifest
+
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("id,video\n" + f"ok,{clips / 's01.mp4'}\n" + f"boom,{clips / 's02.mp4'}\n")
+    specs = load_manifest(manifest).sessions
+    results = {r["session"]: r for r in _run_local(specs, tmp_path, tmp_path / ".cache", 2, lambda: None,
+                                                   target=crash_or_run)}
+    assert results["ok"]["status"] == "done"
+    assert results["boom"]["status"] == "failed" and results["boom"]["error_type"] == "WorkerCrash"
+    assert "signal 9" in results["boom"]["error"]
+    assert json.loads((tmp_path / "sessions" / "boom" / "error.json").read_text())["error_type"] == "WorkerCrash"
+
+
+def test_dask_local_cluster_gives_the_same_results(clips, uninterrupted, tmp_path):
+    pytest.importorskip("distributed")
+    reference, _ = uninterrupted
+    manifest = tmp_path / "m.csv"
+    rows = (clips / "manifest.csv").read_text().splitlines()
+    manifest.write_text("\n".join(rows[:3]).replace("fast.toml", str(clips / "fast.toml"))
+                        .replace(",s0", f",{clips}/s0") + "\n")
+    out = tmp_path / "dask"
+    result = run_batch(manifest, out, dask_local=2, quiet=True)
+    assert [o.status for o in result.outcomes] == ["done", "done"]
+    assert result.record["engine"] == "dask local x2"
+    for sid in ("s01", "s02"):
+        for name in ("synchrony.parquet", "moment_tests.parquet", "report.html", "run.json"):
+            assert (out / "sessions" / sid / name).read_bytes() == (reference / "sessions" / sid / name).read_bytes()
+
+
+def test_sample_manifest_batch_report(tmp_path):
+    from dyadsync.cli import main
+
+    assert main(["batch", str(SAMPLE / "manifest.csv"), "--out", str(tmp_path / "b"), "--quiet"]) == 0
+    assert (tmp_path / "b" / "batch_report.html").is_file()
+    record = json.loads((tmp_path / "b" / "batch.json").read_text())
+    assert record["n_done"] == 1 and record["n_failed"] == 0

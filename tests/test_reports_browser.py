@@ -1,0 +1,77 @@
+"""The HTML reports in a real headless browser (Debian's chromium): no console errors, every figure drawn."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        executable = None
+    if executable is None:
+        if os.environ.get("DYADSYNC_REQUIRE_BROWSER"):
+            pytest.fail("chromium and playwright are required here (DYADSYNC_REQUIRE_BROWSER is set)")
+        pytest.skip("no chromium on this machine (Debian: apt-get install chromium); .ci/run installs it")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, path):
+    page = browser.new_page()
+    problems = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url}"))
+    page.goto(path.resolve().as_uri())
+    page.wait_for_load_state("load")
+    return page, problems
+
+
+def check_figures(page, expected_ids):
+    figures = page.query_selector_all("figure")
+    ids = [f.get_attribute("id") for f in figures]
+    for fig_id in expected_ids:
+        assert fig_id in ids, (fig_id, ids)
+    for fig in figures:
+        svg = fig.query_selector("svg")
+        assert svg is not None, fig.get_attribute("id")
+        box = svg.bounding_box()
+        assert box and box["width"] > 200 and box["height"] > 100, (fig.get_attribute("id"), box)
+    return ids
+
+
+def test_session_report_in_browser(browser, sample_run):
+    page, problems = open_page(browser, sample_run.report)
+    check_figures(page, ["timeline-motion_energy", "heatmap-motion_energy", "event-locked-motion_energy-MoM", "qc-motion"])
+    assert page.title() == "dyadsync session report"
+    assert problems == []
+    page.close()
+
+
+def test_batch_report_in_browser_links_to_session_reports(browser, tmp_path):
+    from dyadsync.pipeline.batch import run_batch
+    from conftest import SAMPLE
+
+    result = run_batch(SAMPLE / "manifest.csv", tmp_path / "batch", quiet=True)
+    page, problems = open_page(browser, result.report)
+    check_figures(page, ["forest-motion_energy-MoM"])
+    link = page.query_selector('a[href$="report.html"]')
+    assert link is not None
+    link.click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("sessions/sample01/report.html")
+    check_figures(page, ["timeline-motion_energy"])
+    assert problems == []
+    page.close()
