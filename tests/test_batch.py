@@ -119,23 +119,34 @@ def test_bad_sessions_fail_alone(clips, tmp_path, capsys):
     truncated.write_bytes(data[: len(data) // 2])
     bad_codes = tmp_path / "bad_codes.csv"
     bad_codes.write_text("start;stop\n00:05;xx\n")
+    mute = remux_session(clips / "s04.mp4", tmp_path / "mute.mp4", audio=False)
+    body_and_voice = tmp_path / "body_voice.toml"
+    body_and_voice.write_text('[pipeline]\nstages = ["motion", "voice", "synchrony", "moments", "report"]\n'
+                              + FAST_PIPELINE)
     manifest = tmp_path / "m.csv"
     manifest.write_text(
         "id,video,codes,pipeline\n"
-        f"good1,{clips / 's01.mp4'},{clips / 's01.csv'},{clips / 'fast.toml'}\n"
-        f"cut,{truncated},,{clips / 'fast.toml'}\n"
-        f"badcodes,{clips / 's02.mp4'},{bad_codes},{clips / 'fast.toml'}\n"
-        f"good2,{clips / 's03.mp4'},{clips / 's03.csv'},{clips / 'fast.toml'}\n"
+        f"good1,{clips / 's01.mp4'},{clips / 's01.csv'},{body_and_voice}\n"
+        f"cut,{truncated},,{body_and_voice}\n"
+        f"badcodes,{clips / 's02.mp4'},{bad_codes},{body_and_voice}\n"
+        f"mute,{mute},{clips / 's04.csv'},{body_and_voice}\n"
+        f"good2,{clips / 's03.mp4'},{clips / 's03.csv'},{body_and_voice}\n"
     )
     out = tmp_path / "out"
     assert main(["batch", str(manifest), "--out", str(out), "--workers", "2", "--quiet"]) == 1
     failures = pd.read_csv(out / "failures.csv")
-    assert set(failures["session"]) == {"cut", "badcodes"}
+    assert set(failures["session"]) == {"cut", "badcodes", "mute"}
     why = dict(zip(failures["session"], failures["error"]))
     assert "truncated" in why["cut"] and "truncated.mp4" in why["cut"]
     assert "bad_codes.csv" in why["badcodes"] and "line 2" in why["badcodes"]
-    for sid in ("good1", "good2"):
+    assert "mute.mp4" in why["mute"] and "no audio" in why["mute"]
+    assert dict(zip(failures["session"], failures["stage"]))["mute"] == "voice"
+    status = dict(zip(*pd.read_csv(out / "sessions.csv")[["session", "status"]].to_numpy().T))
+    assert status == {"good1": "complete", "cut": "failed", "badcodes": "failed", "mute": "partial",
+                      "good2": "complete"}
+    for sid in ("good1", "good2", "mute"):  # the mute session keeps its movement results
         assert (out / "sessions" / sid / "run.json").is_file()
+    assert (out / "sessions" / "mute" / "synchrony.parquet").is_file()
     assert "failed" in capsys.readouterr().err
     # A failure is remembered: not retried unless asked, or unless its input changes.
     again = run_batch(manifest, out, workers=2, quiet=True)

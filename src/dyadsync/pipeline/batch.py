@@ -417,22 +417,28 @@ def _write_batch_outputs(man: Manifest, result: BatchResult) -> None:
     """sessions.csv, failures.csv, the partitioned dataset, the batch report and batch.json."""
     out = result.out_dir
     by_id = {o.session: o for o in result.outcomes}
-    rows = []
+    rows, failure_rows = [], []
     for spec in man.sessions:
         o = by_id[spec.id]
-        row = {**spec.as_dict(), "status": "failed" if o.status == "failed" else "complete",
-               "report": f"sessions/{spec.id}/{OUTPUTS['report']}" if o.status != "failed" else ""}
-        if o.status != "failed":
-            row.update(_session_summary(out / "sessions" / spec.id))
-        rows.append(row)
+        base = {"session": spec.id, "dyad": spec.dyad, "video": str(spec.video)}
+        if o.status == "failed":
+            failure_rows.append({**base, "stage": o.stage, "error_type": o.error_type, "error": o.error,
+                                 "from_earlier_run": o.carried_over})
+            rows.append({**spec.as_dict(), "status": "failed", "report": ""})
+            continue
+        # A complete session may still have lost an optional stage (voice without a sound track): it is listed
+        # with the failures, and its other results are kept.
+        stage_failures = _failed_stages(out / "sessions" / spec.id)
+        for stage, info in stage_failures.items():
+            failure_rows.append({**base, "stage": stage, "error_type": info.get("error_type", ""),
+                                 "error": info.get("failed", ""), "from_earlier_run": o.status == "skipped"})
+        rows.append({**spec.as_dict(), "status": "partial" if stage_failures else "complete",
+                     "report": f"sessions/{spec.id}/{OUTPUTS['report']}",
+                     **_session_summary(out / "sessions" / spec.id)})
     sessions = pd.DataFrame(rows)
     write_csv(sessions, out / "sessions.csv")
     failures = pd.DataFrame(
-        [{"session": o.session, "dyad": next(s.dyad for s in man.sessions if s.id == o.session),
-          "video": str(next(s.video for s in man.sessions if s.id == o.session)), "stage": o.stage,
-          "error_type": o.error_type, "error": o.error, "from_earlier_run": o.carried_over}
-         for o in result.failed],
-        columns=["session", "dyad", "video", "stage", "error_type", "error", "from_earlier_run"],
+        failure_rows, columns=["session", "dyad", "video", "stage", "error_type", "error", "from_earlier_run"]
     )
     write_csv(failures, out / "failures.csv")
     _write_dataset(man, result)
@@ -440,6 +446,12 @@ def _write_batch_outputs(man: Manifest, result: BatchResult) -> None:
 
     write_batch_report(sessions, failures, out, out / "batch_report.html")
     write_json({**result.record, "sessions": [o.__dict__ for o in result.outcomes]}, out / "batch.json")
+
+
+def _failed_stages(folder: Path) -> dict[str, dict[str, Any]]:
+    """Feature stages of a complete session that were skipped because they failed on their input."""
+    features = _read_json(folder / OUTPUTS["run"]).get("features", {})
+    return {stage: info for stage, info in features.items() if isinstance(info, dict) and "failed" in info}
 
 
 def _session_summary(folder: Path) -> dict[str, Any]:

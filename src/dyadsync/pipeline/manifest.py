@@ -184,6 +184,8 @@ def load_manifest(
             config = configs[key]
         try:
             config = _with_persons(config, row)
+            if audio is not None:
+                config = _with_audio(config, audio)
         except DyadsyncError as exc:
             problems.append(f"{where}: session {sid!r}: {exc}")
         number = row.get("session_number")
@@ -245,6 +247,15 @@ def _with_persons(config: PipelineConfig, row: dict[str, Any]) -> PipelineConfig
         data["persons"]["roi_units"] = units
     if persons and not rois and config.persons.rois:
         data["persons"]["rois"] = {}
+    new = config_from_dict(data)
+    new.source = config.source
+    return new
+
+
+def _with_audio(config: PipelineConfig, audio: Path) -> PipelineConfig:
+    """The session's config with its separate audio file as the voice stage's input."""
+    data = config.as_dict()
+    data["voice"]["audio"] = str(audio)
     new = config_from_dict(data)
     new.source = config.source
     return new

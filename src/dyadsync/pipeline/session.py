@@ -136,6 +136,7 @@ def run_session(
                 events = _read_codes(code_files, meta.duration_s, config)
             hashes = {"video": cache.content_hash(video) if cache else file_sha256(video)}
             hashes["codes"] = [file_sha256(c) for c in code_files]
+            hashes["referenced"] = {str(f): file_sha256(f) for f in referenced_files(config)}
 
             # --- features: every feature stage of the pipeline, in its order
             tables, feature_info = [], {}
@@ -154,7 +155,7 @@ def run_session(
                         raise
                     # An optional stage (voice) failing on its input must not cost the other stages' results.
                     warnings.warn(f"{stage} stage skipped: {exc}", DyadsyncWarning)
-                    feature_info[stage] = {"failed": str(exc)}
+                    feature_info[stage] = {"failed": str(exc), "error_type": type(exc).__name__}
                     continue
                 finally:
                     timings[f"{stage}_s"] = time.perf_counter() - t
@@ -215,8 +216,26 @@ def run_session(
 
 
 def session_key(video_sha256: str, codes_sha256: Sequence[str], config: PipelineConfig) -> str:
-    """What a session's results depend on, as one hash: inputs' content, all parameters, dyadsync's version."""
-    return stable_hash(__version__, video_sha256, list(codes_sha256), config.as_dict())
+    """What a session's results depend on, as one hash: inputs' content, all parameters, dyadsync's version.
+
+    Files named inside the pipeline (a separate audio file, a turn annotation) count by their content too.
+    """
+    referenced = {str(f): file_sha256(f) for f in referenced_files(config)}
+    return stable_hash(__version__, video_sha256, list(codes_sha256), config.as_dict(), referenced)
+
+
+def referenced_files(config: PipelineConfig, section: str | None = None) -> list[Path]:
+    """Existing files named by string settings of the pipeline (or of one section), e.g. ``[voice] audio``."""
+    data = config.as_dict()
+    sections = [section] if section else list(data)
+    found = []
+    for name in sections:
+        for value in (data.get(name) or {}).values():
+            if isinstance(value, str) and value and value not in ("channels", "auto"):
+                path = _relative_to_config(value, config)
+                if path.is_file():
+                    found.append(path)
+    return found
 
 
 def _read_codes(files: list[Path], duration_s: float | None, config: PipelineConfig) -> pd.DataFrame:
@@ -242,7 +261,8 @@ def _cached_stage(
     if cache is None:
         return FEATURE_STAGES[stage](video, config, meta, rois)
     params = config.as_dict()
-    key = cache.key(stage, video_sha256, params.get(stage), params["persons"])
+    inputs = [cache.content_hash(f) for f in referenced_files(config, stage)]
+    key = cache.key(stage, video_sha256, params.get(stage), params["persons"], inputs)
     hit = cache.load(key)
     if hit is None:
         table, info = FEATURE_STAGES[stage](video, config, meta, rois)

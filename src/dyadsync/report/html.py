@@ -165,11 +165,12 @@ def write_batch_report(sessions: pd.DataFrame, failures: pd.DataFrame, batch_dir
         Where to write the report; links to session reports are relative to it.
     """
     batch_dir = Path(batch_dir)
-    n_failed = len(failures)
+    counts = sessions["status"].value_counts()
+    n_complete, n_partial, n_failed = (int(counts.get(k, 0)) for k in ("complete", "partial", "failed"))
     parts = [
         "<h1>dyadsync batch report</h1>",
-        f'<p class="meta">{len(sessions)} session(s): {len(sessions) - n_failed} complete, {n_failed} failed. '
-        f"dyadsync {__version__}.</p>",
+        f'<p class="meta">{len(sessions)} session(s): {n_complete} complete, {n_partial} complete except a failed '
+        f"stage, {n_failed} failed. dyadsync {__version__}.</p>",
         "<h2>Sessions</h2>",
     ]
     cols = [c for c in sessions.columns if c in ("session", "dyad", "session_number", "group", "status", "duration_s")
@@ -196,7 +197,7 @@ def write_batch_report(sessions: pd.DataFrame, failures: pd.DataFrame, batch_dir
     qc_cols = [c for c in sessions.columns if c in ("session", "n_warnings", "artefact_frames")
                or c.startswith(("detection_", "missing_"))]
     parts.append(_table(sessions[qc_cols], left=("session",)))
-    if n_failed:
+    if len(failures):
         parts.append("<h2>Failures</h2>")
         parts.append(_table(failures[["session", "stage", "error_type", "error"]], left=tuple(failures.columns)))
     return write_text(_page("dyadsync batch report", "\n".join(parts)), path)

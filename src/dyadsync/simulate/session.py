@@ -128,6 +128,7 @@ def remux_session(
     start_s: float = 0.0,
     duration_s: float | None = None,
     repeat: int = 1,
+    audio: bool = True,
 ) -> Path:
     """Cut and/or loop a session video without re-encoding (packets are copied, timestamps shifted).
 
@@ -144,6 +145,8 @@ def remux_session(
         Length of the cut; None runs to the end.
     repeat : int, default 1
         How many times the selection is played one after the other.
+    audio : bool, default True
+        Keep the sound track (False makes a video without audio).
 
     Returns
     -------
@@ -154,9 +157,10 @@ def remux_session(
     import av
 
     end_s = math.inf if duration_s is None else start_s + duration_s
+    kinds = ("video", "audio") if audio else ("video",)
 
     def selected(container: Any) -> Any:
-        streams = [s for s in container.streams if s.type in ("video", "audio")]
+        streams = [s for s in container.streams if s.type in kinds]
         started: set[int] = set()
         for packet in container.demux(streams):
             if packet.dts is None:
@@ -183,7 +187,7 @@ def remux_session(
         for rep in range(repeat):
             with av.open(str(src)) as inp:
                 for s in inp.streams:
-                    if s.type in ("video", "audio") and s.index not in streams:
+                    if s.type in kinds and s.index not in streams:
                         streams[s.index] = out.add_stream_from_template(s)
                 for p in selected(inp):
                     i = p.stream.index
