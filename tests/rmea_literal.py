@@ -98,10 +98,11 @@ def mea_ccf(x, y, samp_rate, lag_sec, win_sec, inc_sec, r2z=True, abs_=True):
 
 def sas_filt_b(a, samp_rate, win_sec=0.5):
     """sasFiltB: for each t, sum(a[i1:i2]) / n with R's sequence and indexing rules; NA -> 0."""
-    a = np.asarray(a, dtype=float)
+    a = [float(v) for v in a]
+    size = len(a)
     n = win_sec * samp_rate
-    out = np.empty(len(a))
-    for t in range(1, len(a) + 1):
+    out = np.empty(size)
+    for t in range(1, size + 1):
         i1 = t - (n - 1) / 2
         if i1 < 1:
             i1 = 1
@@ -111,8 +112,7 @@ def sas_filt_b(a, samp_rate, win_sec=0.5):
         total = 0.0
         for k in range(count):
             index = int(i1 + step * k)  # R truncates a fractional index
-            value = a[index - 1] if 1 <= index <= len(a) else math.nan  # past the end: NA
-            total += value
+            total += a[index - 1] if 1 <= index <= size else math.nan  # past the end: NA
         res = total / n
         out[t - 1] = 0.0 if math.isnan(res) else res
     return out
