@@ -229,8 +229,12 @@ def summarize(wcc: WCC, *, summary: str = "peak") -> pd.DataFrame:
         One row per window: ``time_s`` (window centre, s), ``window_start_s``, ``window_end_s``, ``sync``,
         ``best_lag_s`` (lag of the largest value; positive = B follows A), ``best_sync`` (value there),
         ``lag0``, ``a_leads`` (mean over positive lags), ``b_leads`` (mean over negative lags), ``all_lags``
-        (mean over all lags), ``valid_pct`` (% of valid pairs at lag 0).
+        (mean over all lags), ``valid_pct`` (% of valid pairs at lag 0), ``peak_lag_s`` and ``peak_sync``
+        (Boker's peak picking: the local peak nearest lag 0, see :func:`dyadsync.synchrony.peaks.pick_peaks`;
+        NaN when no peak is accepted).
     """
+    from .peaks import pick_peak_lags
+
     check_option("summary", summary, SUMMARY_CHOICES)
     v = wcc.values
     lags = wcc.lags_s
@@ -260,6 +264,9 @@ def summarize(wcc: WCC, *, summary: str = "peak") -> pd.DataFrame:
             "valid_pct": wcc.n_pairs[:, zero] * 100.0 / wcc.params["window_samples"],
         }
     )
+    peak_lag, peak_value = pick_peak_lags(v, rate_hz=wcc.rate_hz)
+    table["peak_lag_s"] = peak_lag / wcc.rate_hz
+    table["peak_sync"] = peak_value
     table.insert(3, "sync", table[{"peak": "best_sync", "mean": "all_lags", "lag0": "lag0"}[summary]])
     return table
 
