@@ -229,7 +229,8 @@ def mea_ccf(
     dropped = np.maximum(nan_x, nan_y) > span / 2
     clean = (nan_x == 0) & (nan_y == 0)
     if clean.any():
-        r[clean], n_pairs[clean] = _clean_windows(xs[clean], ys[clean], win, lag)
+        r[clean], n_pairs[clean], shaky = _clean_windows(xs[clean], ys[clean], win, lag)
+        clean[np.flatnonzero(clean)[shaky]] = False  # ill-conditioned: recomputed exactly below
     for w in np.flatnonzero(~clean & ~dropped):
         r[w], n_pairs[w] = _window_with_missing(xs[w], ys[w], win, lag)
     values = r
@@ -262,8 +263,14 @@ def mea_ccf(
     )
 
 
-def _clean_windows(xs: np.ndarray, ys: np.ndarray, win: int, lag: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pearson r at every lag for windows without missing values; rows of ``xs``/``ys`` are window spans."""
+def _clean_windows(
+    xs: np.ndarray, ys: np.ndarray, win: int, lag: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pearson r at every lag for windows without missing values; rows of ``xs``/``ys`` are window spans.
+
+    Also returns which windows are ill-conditioned for this formulation (a lag's variance tiny next to the sums
+    of squares it is computed from, e.g. a still stretch beside a burst): those are recomputed exactly.
+    """
     import scipy.fft as sfft
 
     n_w, span = xs.shape
@@ -290,6 +297,10 @@ def _clean_windows(xs: np.ndarray, ys: np.ndarray, win: int, lag: int) -> tuple[
         vx = sxx - sx * sx / win
         vy = syy - sy * sy / win
         r = np.clip(cov / np.sqrt(vx * vy), -1.0, 1.0)
+        # Rounding of the prefix sums and of the FFT is about 1e-16 of the span's sums of squares; relative to a
+        # lag's variance it grows by their ratio. Above 1e4 (errors near 1e-12) the window is done directly.
+        condition = np.maximum(cxx[:, -1:] / vx, cyy[:, -1:] / vy)
+    shaky = np.any(~(condition < 1e4) & np.isfinite(r), axis=1)
     # Constant ranges (no variance) are missing, decided exactly from counts of value changes, not from a
     # variance that rounding leaves a hair above zero.
     cchx = np.hstack([np.zeros((n_w, 2), dtype=np.int64), np.cumsum(xs[:, 1:] != xs[:, :-1], axis=1)])
@@ -308,11 +319,11 @@ def _clean_windows(xs: np.ndarray, ys: np.ndarray, win: int, lag: int) -> tuple[
         y = ys[w, oy[j] : oy[j] + win]
         if np.count_nonzero(x != y) < 2:
             r[w, j] = np.nan
-    return r, np.full(r.shape, win, dtype=np.int64)
+    return r, np.full(r.shape, win, dtype=np.int64), shaky
 
 
 def _window_with_missing(xs: np.ndarray, ys: np.ndarray, win: int, lag: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pearson r at every lag of one window span holding missing values: complete pairs, exact two-pass."""
+    """Pearson r at every lag of one window span, directly: complete pairs, exact two-pass."""
     lags = np.arange(-lag, lag + 1)
     ox = np.maximum(0, -lags)
     oy = np.maximum(0, lags)
