@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -14,6 +15,7 @@ from dyadsync.features import long_table
 from dyadsync.io.mea_files import read_mea_series, write_mea
 from dyadsync.synchrony import windowed_cross_correlation
 from dyadsync.synchrony.rmea import mea_ccf
+from conftest import ROOT
 
 REQUIRED = ["dyad", "group", "grand_mean", "lag0_mean", "a_leads_mean", "b_leads_mean", "n_windows"]
 PSEUDO = ["pseudo_n", "pseudo_mean", "pseudo_d", "pseudo_percentile", "pseudo_p"]
@@ -117,6 +119,11 @@ def test_default_engine_batch_on_simulated_dyads_with_figures(tmp_path):
     figures = sorted(p.name for p in (out / "figures").iterdir())
     assert "lag_profile.png" in figures and "distribution.png" in figures and len(figures) == 10
     assert pd.read_csv(out / "failures.csv").empty
+    documented = set(re.findall(r"`([a-z0-9_]+)`", (ROOT / "docs" / "codebook.md").read_text()))
+    for name in ("summary", "pseudo", "groups", "failures"):
+        assert set(pd.read_csv(out / f"{name}.csv").columns) <= documented, name
+    table = pd.read_csv(out / "dyads" / "coupled_00.csv")
+    assert {c for c in table.columns if not c.startswith("lag")} <= documented
     wcc = windowed_cross_correlation(v[:, 0], v[:, 1], rate_hz=25, window_s=30, step_s=10, max_lag_s=2)
     assert summary["n_windows"].iloc[-1] == len(wcc.values)
 

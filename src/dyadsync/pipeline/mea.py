@@ -229,7 +229,8 @@ def run_mea_batch(
         except DyadsyncError as exc:
             problem = str(exc)
             prefix = f"{path}: "
-            failures.append({"file": str(path), "group": group, "problem": problem[len(prefix):] if problem.startswith(prefix) else problem})
+            problem = problem[len(prefix) :] if problem.startswith(prefix) else problem
+            failures.append({"file": str(path), "group": group, "problem": problem})
             say(f"failed: {path}: {failures[-1]['problem']}")
             continue
         dyads.append(dyad)

@@ -146,7 +146,8 @@ def compare(real: float, null: Sequence[float]) -> dict[str, float]:
     null = null[np.isfinite(null)]
     n = len(null)
     if n == 0 or not np.isfinite(real):
-        return {"n": n, "null_mean": math.nan, "null_sd": math.nan, "d": math.nan, "percentile": math.nan, "p": math.nan}
+        return {"n": n, "null_mean": math.nan, "null_sd": math.nan, "d": math.nan, "percentile": math.nan,
+                "p": math.nan}
     sd = float(null.std(ddof=1)) if n > 1 else math.nan
     below, ties = float(np.sum(null < real)), float(np.sum(null == real))
     return {
@@ -360,7 +361,8 @@ def circular_shift(
             edge_sxy = {j: sxy[j].copy() for j in np.flatnonzero(~inner[c0 : c0 + nb])}
             check = bool(np.any(bad_b[block + n] - bad_b[block] > 0))
             rows_sl = slice(int(block[0]), int(block[-1]) + 1, step)  # a view: no copy of (windows x n)
-            z = _complete_r(sxy, sx, sxx, win, view(my_n, n)[rows_sl], view(myy, n)[rows_sl], view(ivy, n)[rows_sl], check)
+            b_views = (view(my_n, n)[rows_sl], view(myy, n)[rows_sl], view(ivy, n)[rows_sl])
+            z = _complete_r(sxy, sx, sxx, win, *b_views, check)
             transform.inplace(z)
         else:
             sel = (rows[None, :] >= block[:, None]) & (rows[None, :] < block[:, None] + win)
@@ -470,7 +472,9 @@ def _complete_r(sxy, sx, sxx, win, sy_n, syy, ivy, check) -> np.ndarray:  # type
     syy_max = float(np.max(syy)) if syy.size else 0.0
     bad_rows = vx <= 1e-12 * (sxx + syy_max)
     if bad_rows.any():
-        r[bad_rows] = _exact_rule(r[bad_rows], vx[bad_rows, None], sxx[bad_rows, None], sy_n[bad_rows], syy[bad_rows], win)
+        r[bad_rows] = _exact_rule(
+            r[bad_rows], vx[bad_rows, None], sxx[bad_rows, None], sy_n[bad_rows], syy[bad_rows], win
+        )
     vy_all = syy - sy_n * sy_n * win if check else None
     bad = vy_all <= 1e-12 * (float(np.max(sxx)) + syy) if check else None
     if check and bad.any():
@@ -548,7 +552,9 @@ def _row_summary(z: np.ndarray, summary: str, max_lag: int) -> np.ndarray:
     return np.where(np.isfinite(filled), filled, np.nan)
 
 
-def _edge_window(s, win, lags, shifts, n, ca, cb, ma, mb, sums, transform, need) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _edge_window(  # type: ignore[no-untyped-def]
+    s, win, lags, shifts, n, ca, cb, ma, mb, sums, transform, need
+) -> np.ndarray:
     """Values of a window near either end: circular sums minus the pairs whose B sample left the series."""
     cnt, sx, sy, sxx, syy, sxy = (x.copy() for x in sums)  # each (n_k, n_lags)
     for j, lag in enumerate(lags):
@@ -598,7 +604,8 @@ def _from_series(
               fisher_z=fisher_z, absolute=absolute, min_valid=min_valid)
     real = windowed_cross_correlation(a, b, **kw)
     n_w, n_lags = real.values.shape
-    gi, ws, prof = np.full(n_surrogates, np.nan), np.full((n_surrogates, n_w), np.nan), np.full((n_surrogates, n_lags), np.nan)
+    gi = np.full(n_surrogates, np.nan)
+    ws, prof = np.full((n_surrogates, n_w), np.nan), np.full((n_surrogates, n_lags), np.nan)
     values = np.full((n_surrogates, n_w, n_lags), np.nan) if matrices else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DyadsyncWarning)

@@ -240,7 +240,8 @@ def _fft_windows(
     x = a[starts[:, None] + np.arange(win)[None, :]]  # (n_w, win)
     y = b[starts[:, None] - max_lag + np.arange(span)[None, :]]  # (n_w, span): B from lag -max_lag on
     nfft = sfft.next_fast_len(span, real=True)  # i + m <= win - 1 + 2 max_lag < nfft: nothing wraps
-    sxy = sfft.irfft(np.conj(sfft.rfft(x, nfft, axis=1)) * sfft.rfft(y, nfft, axis=1), nfft, axis=1)[:, : 2 * max_lag + 1]
+    spectrum = np.conj(sfft.rfft(x, nfft, axis=1)) * sfft.rfft(y, nfft, axis=1)
+    sxy = sfft.irfft(spectrum, nfft, axis=1)[:, : 2 * max_lag + 1]
     zero = np.zeros((len(starts), 1))
     cy, cyy = np.hstack([zero, np.cumsum(y, axis=1)]), np.hstack([zero, np.cumsum(y * y, axis=1)])
     m = np.arange(2 * max_lag + 1)
