@@ -197,7 +197,8 @@ def compare_groups(
     }
     if len(real) and len(null):
         size = min(len(real), len(null))
-        subsets = np.argsort(rng.random((n_draws, len(null))), axis=1)[:, :size]  # draws without replacement
+        keys = rng.random((n_draws, len(null)))
+        subsets = np.argpartition(keys, size - 1, axis=1)[:, :size] if size < len(null) else np.argsort(keys, axis=1)
         means = null[subsets].mean(axis=1)
         stats = compare(float(real.mean()), means)
         out["percentile"], out["p"] = stats["percentile"], stats["p"]
