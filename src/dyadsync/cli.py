@@ -52,7 +52,7 @@ def _cmd_mea(args: argparse.Namespace) -> int:
 
     options = MEAOptions(
         rate_hz=args.fps, window_s=args.window, step_s=args.step, max_lag_s=args.max_lag, rmea=args.rmea,
-        signed=args.signed, fisher_z=not args.r, smooth_s=args.smooth, scale=args.scale, pseudo=args.pseudo,
+        signed=args.signed, fisher_z=not args.no_fisher_z, smooth_s=args.smooth, scale=args.scale, pseudo=args.pseudo,
         keep_roles=args.keep_roles, seed=args.seed, figures=not args.no_figures,
     )
     result = run_mea_batch(args.inputs, args.out, options, progress=progress)
@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     mea.add_argument("--max-lag", type=float, default=5.0, help="largest lag in s (default 5)")
     mea.add_argument("--rmea", action="store_true", help="rMEA 1.3.0's exact rules (MEAccf, MEAsmooth)")
     mea.add_argument("--signed", action="store_true", help="keep the sign of correlations (rMEA's ABS = FALSE)")
-    mea.add_argument("--r", action="store_true", help="Pearson r instead of Fisher's z (rMEA's r2Z = FALSE)")
+    mea.add_argument("--no-fisher-z", action="store_true",
+                     help="Pearson r instead of Fisher's z (rMEA's r2Z = FALSE)")
     mea.add_argument("--smooth", type=float, default=0.0, metavar="S",
                      help="moving average of S seconds first (rMEA's MEAsmooth uses 0.5)")
     mea.add_argument("--scale", action="store_true", help="divide each series by its SD (rMEA's MEAscale)")
