@@ -224,7 +224,7 @@ def circular_shift(
     absolute: bool = True,
     min_valid: float = 0.8,
     matrices: bool = False,
-    chunk: int = 48,
+    chunk: int = 32,
 ) -> SurrogateResult:
     """Circular-shift surrogates: B rotated against A, every other property of both series kept.
 
@@ -246,7 +246,7 @@ def circular_shift(
     matrices : bool, default False
         Also keep every surrogate's windows x lags matrix in ``values`` (n_surrogates x n_windows x n_lags
         floats: mind the memory).
-    chunk : int, default 48
+    chunk : int, default 32
         Windows processed at once (memory about ``chunk * n * 8`` bytes per array).
 
     Returns
@@ -306,7 +306,9 @@ def circular_shift(
     ca = np.where(ma, a - np.nanmean(a), 0.0)
     cb = np.where(mb, b - np.nanmean(b), 0.0)
     complete = bool(ma.all() and mb.all())
-    fb, fb2, fmb = sfft.rfft(cb), sfft.rfft(cb * cb), sfft.rfft(mb.astype(float))
+    fb = sfft.rfft(cb)
+    if not complete:
+        fb2, fmb = sfft.rfft(cb * cb), sfft.rfft(mb.astype(float))
 
     def circ(x: np.ndarray, fy: np.ndarray) -> np.ndarray:
         """sum_i x[w, i] * y[(i + m) mod n] for every row w and offset m."""
