@@ -40,6 +40,24 @@ def test_matches_brute_force_with_missing_values():
     np.testing.assert_allclose(res.lags_s, np.arange(-10, 11) / 10)
 
 
+@pytest.mark.parametrize(
+    "n, win, step, lag, method",
+    [(1200, 100, 50, 30, "per_window"), (1200, 100, 2, 5, "per_lag"), (3000, 600, 300, 125, "per_window")],
+)
+def test_both_computations_match_brute_force(n, win, step, lag, method):
+    """Per-lag cumulative sums and per-window FFTs: the engine picks the cheaper; both equal the definition."""
+    rng = np.random.default_rng(8)
+    a = np.round(np.abs(rng.normal(0, 900, n)))  # MEA-like pixel counts
+    b = np.round(0.5 * np.roll(a, 7) + np.abs(rng.normal(0, 700, n)))
+    a[300:340] = np.nan  # some windows with missing values take the direct path
+    b[rng.choice(np.arange(500, 700), 5, replace=False)] = np.nan
+    b[900:1000] = 4.0  # a constant stretch: no correlation
+    res = windowed_cross_correlation(a, b, rate_hz=10, window_s=win / 10, step_s=step / 10, max_lag_s=lag / 10,
+                                     fisher_z=False, absolute=False)
+    assert res.params["method"] == method
+    np.testing.assert_allclose(res.values, brute_force(a, b, win, step, lag), atol=1e-10, equal_nan=True)
+
+
 def test_fisher_z_and_absolute_values():
     rng = np.random.default_rng(2)
     a = rng.standard_normal(300)

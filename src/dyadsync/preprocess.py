@@ -202,3 +202,21 @@ def _moving_average(values: np.ndarray, width: int) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
             out[:, j] = np.where(c >= width / 2, s / c, np.nan)
     return out
+
+
+def moving_average(values: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average over ``width`` samples that skips missing values (the ``smooth_s`` step).
+
+    Parameters
+    ----------
+    values : ndarray, shape (n, k)
+        Series in columns (NaN = missing).
+    width : int
+        Width in samples; 1 or less returns ``values`` unchanged.
+
+    Returns
+    -------
+    ndarray, shape (n, k)
+        The mean of the non-missing samples in each window; NaN where fewer than half of them are present.
+    """
+    return _moving_average(np.asarray(values, dtype=float), int(width))

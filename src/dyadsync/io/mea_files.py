@@ -24,6 +24,73 @@ from .store import atomic_open
 
 FEATURE = "motion_energy"
 _SPLIT = re.compile(r"[\s,;]+")
+_MISSING = frozenset({"NA", "NaN", "nan", ""})
+
+
+def read_mea_series(
+    path: str | Path,
+    *,
+    persons: Sequence[str] | None = None,
+    allow_constant: bool = True,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Read a two-column MEA text file as an array of two series, checking it on the way.
+
+    Parameters
+    ----------
+    path : str or Path
+        MEA file (rMEA format; whitespace, comma or semicolon separated).
+    persons : sequence of two str or None
+        Person names for the two columns (A, B). None takes the header's names (``pat``, ``th``), or ``a``, ``b``
+        when the file has no header.
+    allow_constant : bool, default True
+        When False, a column that is all zero, all missing or constant raises :class:`MEAFileError` (its
+        synchrony is undefined); when True it only warns.
+
+    Returns
+    -------
+    values : ndarray, shape (n, 2)
+        Moving pixels of A (first column) and B (second column) per frame; NaN where the file says ``NA``.
+    info : dict
+        ``path``, ``persons``, ``n_samples``, ``header`` (as read, or None).
+
+    Raises
+    ------
+    MEAFileError
+        For a missing, empty or binary file, a header naming other than two columns, rows with other than two
+        values, non-numeric cells, or no data rows; each message names the file and the line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MEAFileError(path, "file not found" if not path.exists() else "is not a file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise MEAFileError(path, "not a text file (MEA files are two columns of numbers)") from None
+    rows = [ln for ln in text.splitlines() if ln and not ln.isspace()]
+    if not rows:
+        raise MEAFileError(path, "file is empty")
+    first = [c.strip("\"'") for c in _SPLIT.split(rows[0].strip())]
+    header: list[str] | None = None
+    if not all(_is_number(c) for c in first):
+        header = first
+        rows = rows[1:]
+        if len(header) != 2:
+            raise MEAFileError(path, f"header names {len(header)} columns ({header}); an MEA file has two")
+    if not rows:
+        raise MEAFileError(path, "has a header but no data rows")
+    values = _parse_rows(path, text, rows, skip=1 if header else 0)
+    names = list(persons) if persons is not None else (header or ["a", "b"])
+    if len(names) != 2 or names[0] == names[1]:
+        raise MEAFileError(path, f"need two distinct person names, got {names}")
+    for j, name in enumerate(names):
+        problem = _constant_problem(values[:, j], name)
+        if problem is None:
+            continue
+        if not allow_constant:
+            raise MEAFileError(path, problem)
+        warnings.warn(f"{path}: {problem}", DyadsyncWarning, stacklevel=2)
+    info = {"path": str(path), "persons": names, "n_samples": len(values), "header": header}
+    return values, info
 
 
 def read_mea(
@@ -57,62 +124,66 @@ def read_mea(
     MEAFileError
         For a missing or empty file, rows with other than two values, non-numeric cells, or no data rows.
     """
-    path = Path(path)
     rate_hz = check_positive("rate_hz", rate_hz)
-    if not path.is_file():
-        raise MEAFileError(path, "file not found")
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeDecodeError:
-        raise MEAFileError(path, "not a text file (MEA files are two columns of numbers)") from None
-    lines = [ln for ln in lines if ln.strip()]
-    if not lines:
-        raise MEAFileError(path, "file is empty")
-    first = [c.strip('"\'') for c in _SPLIT.split(lines[0].strip())]
-    header: list[str] | None = None
-    if not all(_is_number(c) for c in first):
-        header = first
-        lines = lines[1:]
-        if len(header) != 2:
-            raise MEAFileError(path, f"header names {len(header)} columns ({header}); an MEA file has two")
-    if not lines:
-        raise MEAFileError(path, "has a header but no data rows")
-    values = np.empty((len(lines), 2))
-    for i, line in enumerate(lines):
-        cells = _SPLIT.split(line.strip())
-        lineno = i + (2 if header else 1)
-        if len(cells) != 2:
-            raise MEAFileError(path, f"line {lineno} has {len(cells)} values ({line.strip()[:60]!r}); expected 2")
-        for j, cell in enumerate(cells):
-            if cell in ("NA", "NaN", "nan", ""):
-                values[i, j] = np.nan
-                continue
-            try:
-                values[i, j] = float(cell)
-            except ValueError:
-                raise MEAFileError(path, f"line {lineno}: {cell!r} is not a number") from None
-    names = list(persons) if persons is not None else (header or ["a", "b"])
-    if len(names) != 2 or names[0] == names[1]:
-        raise MEAFileError(path, f"need two distinct person names, got {names}")
-    for j, name in enumerate(names):
-        col = values[:, j]
-        if np.all(np.nan_to_num(col) == 0):
-            warnings.warn(
-                f"{path}: the {name!r} column is all zero (no movement recorded): its synchrony is undefined",
-                DyadsyncWarning,
-                stacklevel=2,
-            )
+    values, info = read_mea_series(path, persons=persons)
+    names = info["persons"]
     times = np.arange(len(values)) / rate_hz
     table = long_table(times, {(names[0], FEATURE): values[:, 0], (names[1], FEATURE): values[:, 1]})
-    info = {
-        "path": str(path),
-        "persons": names,
-        "rate_hz": rate_hz,
-        "n_samples": len(values),
-        "duration_s": len(values) / rate_hz,
-        "header": header,
-    }
+    info.update({"rate_hz": rate_hz, "duration_s": len(values) / rate_hz})
     return table, info
+
+
+def _parse_rows(path: Path, text: str, rows: list[str], skip: int) -> np.ndarray:
+    """Two numbers per row, as an (n, 2) float array; the first bad row raises with its line number."""
+    if "," in text or ";" in text:
+        cells = [_SPLIT.split(ln.strip()) for ln in rows]
+    else:
+        cells = [ln.split() for ln in rows]
+    if any(len(c) != 2 for c in cells):
+        k = next(i for i, c in enumerate(cells) if len(c) != 2)
+        raise MEAFileError(
+            path,
+            f"line {_line_number(text, skip + k)} has {len(cells[k])} values ({rows[k].strip()[:60]!r}); "
+            "expected 2 (every row of an MEA file holds the two persons' values)",
+        )
+    flat = [cell for row in cells for cell in row]
+    try:
+        return np.array([float(c) for c in flat]).reshape(-1, 2)
+    except ValueError:
+        pass
+    out = np.empty(len(flat))
+    for k, cell in enumerate(flat):  # slow path: missing values, or find the culprit
+        if cell in _MISSING:
+            out[k] = np.nan
+            continue
+        try:
+            out[k] = float(cell)
+        except ValueError:
+            raise MEAFileError(path, f"line {_line_number(text, skip + k // 2)}: {cell!r} is not a number") from None
+    return out.reshape(-1, 2)
+
+
+def _line_number(text: str, k: int) -> int:
+    """1-based line number in ``text`` of its ``k``-th (0-based) non-blank line."""
+    seen = -1
+    for i, ln in enumerate(text.splitlines()):
+        if ln and not ln.isspace():
+            seen += 1
+            if seen == k:
+                return i + 1
+    return 0  # pragma: no cover
+
+
+def _constant_problem(col: np.ndarray, name: str) -> str | None:
+    """Why a column cannot be correlated (all missing, all zero, constant), or None when it can."""
+    finite = col[np.isfinite(col)]
+    if finite.size == 0:
+        return f"the {name!r} column has no values (all NA): its synchrony is undefined"
+    if np.all(finite == 0):
+        return f"the {name!r} column is all zero (no movement recorded): its synchrony is undefined"
+    if np.all(finite == finite[0]):
+        return f"the {name!r} column is constant ({finite[0]:g}): its synchrony is undefined"
+    return None
 
 
 def write_mea(
@@ -160,5 +231,5 @@ def _is_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
-        return text in ("NA",)
+        return text in _MISSING
     return True

@@ -87,26 +87,146 @@ def lag_heatmap(lags: pd.DataFrame, feature: str, events: pd.DataFrame | None = 
     """Windows x lags heatmap of the correlation values (time on x, lag on y)."""
     sub = lags[lags["feature"] == feature]
     grid = sub.pivot_table(index="lag_s", columns="time_s", values="value", observed=True, dropna=False)
-    fig, (ax,) = _figure(9.0, 3.2)
-    t, lag = grid.columns.to_numpy(), grid.index.to_numpy()
-    im = ax.imshow(
-        grid.to_numpy(),
-        aspect="auto",
-        origin="lower",
-        extent=(t[0], t[-1], lag[0], lag[-1]),
-        cmap="magma",
-        interpolation="nearest",
+    return wcc_heatmap(
+        grid.to_numpy().T,
+        grid.columns.to_numpy(),
+        grid.index.to_numpy(),
+        title=f"{feature}: correlation by window and lag (dashed: event onsets)",
+        events=events,
     )
+
+
+def wcc_heatmap(
+    values: np.ndarray,
+    times_s: np.ndarray,
+    lags_s: np.ndarray,
+    *,
+    title: str = "",
+    signed: bool = False,
+    events: pd.DataFrame | None = None,
+) -> "Figure":
+    """Windows x lags heatmap of a windowed cross-correlation (rMEA's ``MEAheatmap``): time on x, lag on y.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_windows, n_lags)
+    times_s : ndarray, shape (n_windows,)
+        Window times (s).
+    lags_s : ndarray, shape (n_lags,)
+        Lags (s; positive: B follows A).
+    title : str
+    signed : bool, default False
+        Signed values: a diverging colour scale centred on 0.
+    events : DataFrame or None
+        Events whose onsets (dashed) and offsets (dotted) are marked.
+    """
+    fig, (ax,) = _figure(9.0, 3.2)
+    v = np.asarray(values, dtype=float).T
+    t, lag = np.asarray(times_s, dtype=float), np.asarray(lags_s, dtype=float)
+    extent = (t[0], t[-1] if len(t) > 1 else t[0] + 1, lag[0], lag[-1] if len(lag) > 1 else lag[0] + 1)
+    if signed:
+        top = float(np.nanmax(np.abs(v))) if np.isfinite(v).any() else 1.0
+        im = ax.imshow(v, aspect="auto", origin="lower", extent=extent, cmap="RdBu_r", vmin=-top, vmax=top,
+                       interpolation="nearest")
+    else:
+        im = ax.imshow(v, aspect="auto", origin="lower", extent=extent, cmap="magma", interpolation="nearest")
     if events is not None:
         for on, off in zip(events["onset_s"], events["offset_s"]):
             ax.axvline(on, color="white", lw=0.8, ls="--")
             ax.axvline(off, color="white", lw=0.8, ls=":")
-    ax.axhline(0, color="white", lw=0.5, alpha=0.6)
-    ax.set_xlabel("window centre (s)")
-    ax.set_ylabel("lag (s)")
-    ax.set_title(f"{feature}: correlation by window and lag (dashed: event onsets)", loc="left", fontsize=10)
+    ax.axhline(0, color="white" if not signed else "black", lw=0.5, alpha=0.6)
+    ax.set_xlabel("window time (s)")
+    ax.set_ylabel("lag (s)\n+ : B follows A")
+    ax.set_title(title, loc="left", fontsize=10)
     fig.colorbar(im, ax=ax, label="value", pad=0.01)
     return fig
+
+
+def lag_profile_figure(
+    real: dict[str, np.ndarray], pseudo: np.ndarray | None, lags_s: np.ndarray
+) -> "Figure":
+    """Mean synchrony per lag of real dyads per group against pseudo-dyads (rMEA's ``MEAlagplot``).
+
+    Parameters
+    ----------
+    real : dict of str to ndarray, shape (n_dyads, n_lags)
+        Each group's dyads' lag profiles (mean over windows per lag).
+    pseudo : ndarray, shape (n_pseudo, n_lags), or None
+        Pseudo-dyads' lag profiles.
+    lags_s : ndarray, shape (n_lags,)
+    """
+    fig, (ax,) = _figure(6.5, 3.4)
+    palette = ["#2a6f97", "#c44536", "#6a994e", "#bc6c25", "#7b2cbf", "#3d405b"]
+    if pseudo is not None and len(pseudo):
+        m, se = _mean_se(pseudo)
+        ax.fill_between(lags_s, m - 1.96 * se, m + 1.96 * se, color="#999999", alpha=0.3, lw=0)
+        ax.plot(lags_s, m, color="#555555", lw=1.4, ls="--", label=f"pseudo-dyads (n={len(pseudo)})")
+    for i, (group, profiles) in enumerate(real.items()):
+        m, se = _mean_se(profiles)
+        colour = palette[i % len(palette)]
+        ax.fill_between(lags_s, m - 1.96 * se, m + 1.96 * se, color=colour, alpha=0.2, lw=0)
+        ax.plot(lags_s, m, color=colour, lw=1.6, label=f"{group} (n={len(profiles)})")
+    ax.axvline(0, color="#999999", lw=0.8)
+    ax.set_xlabel("lag (s)   + : B follows A")
+    ax.set_ylabel("mean synchrony")
+    ax.set_title("Synchrony by lag: real dyads against pseudo-dyads (95% CI)", loc="left", fontsize=10)
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    return fig
+
+
+def global_index_distribution(
+    real: dict[str, np.ndarray], pseudo: np.ndarray | None, cohens_d: dict[str, float] | None = None
+) -> "Figure":
+    """Distribution of global synchrony indices of real dyads per group and of pseudo-dyads (``MEAdistplot``).
+
+    Parameters
+    ----------
+    real : dict of str to ndarray
+        Each group's dyads' global indices.
+    pseudo : ndarray or None
+        Pseudo-dyads' global indices.
+    cohens_d : dict of str to float or None
+        Cohen's d of each group against the pseudo-dyads, shown in the legend.
+    """
+    fig, (ax,) = _figure(6.5, 3.4)
+    palette = ["#2a6f97", "#c44536", "#6a994e", "#bc6c25", "#7b2cbf", "#3d405b"]
+    samples = [np.asarray(v, dtype=float) for v in real.values()]
+    if pseudo is not None:
+        samples.append(np.asarray(pseudo, dtype=float))
+    finite = np.concatenate([s[np.isfinite(s)] for s in samples]) if samples else np.array([0.0])
+    lo, hi = float(finite.min()), float(finite.max())
+    pad = 0.15 * (hi - lo) if hi > lo else 0.1
+    grid = np.linspace(lo - pad, hi + pad, 300)
+    if pseudo is not None:
+        _density(ax, grid, np.asarray(pseudo, dtype=float), "#555555", f"pseudo-dyads (n={len(pseudo)})", ls="--")
+    for i, (group, values) in enumerate(real.items()):
+        d = (cohens_d or {}).get(group)
+        label = f"{group} (n={len(values)})" + (f", d = {d:.2f}" if d is not None and np.isfinite(d) else "")
+        _density(ax, grid, np.asarray(values, dtype=float), palette[i % len(palette)], label)
+    ax.set_xlabel("global synchrony index (grand mean of windows x lags)")
+    ax.set_ylabel("density")
+    ax.set_title("Global synchrony: real dyads against pseudo-dyads (Cohen's d)", loc="left", fontsize=10)
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    return fig
+
+
+def _mean_se(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.asarray(rows, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = np.isfinite(rows).sum(axis=0)
+        m = np.nanmean(rows, axis=0) if np.isfinite(rows).any() else np.full(rows.shape[1], np.nan)
+        sd = np.nanstd(rows, axis=0, ddof=1) if rows.shape[0] > 1 else np.zeros(rows.shape[1])
+        return m, np.where(n > 1, sd / np.sqrt(np.maximum(n, 1)), 0.0)
+
+
+def _density(ax: object, grid: np.ndarray, values: np.ndarray, colour: str, label: str, ls: str = "-") -> None:
+    values = values[np.isfinite(values)]
+    if len(values) >= 2 and np.ptp(values) > 0:
+        from scipy.stats import gaussian_kde
+
+        ax.plot(grid, gaussian_kde(values)(grid), color=colour, lw=1.6, ls=ls, label=label)
+    for i, v in enumerate(values):
+        ax.axvline(v, ymax=0.06, color=colour, lw=0.8, label=None if len(values) >= 2 else (label if i == 0 else None))
 
 
 def event_locked_figure(curve: pd.DataFrame, title: str) -> "Figure":

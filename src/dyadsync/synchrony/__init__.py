@@ -1,8 +1,43 @@
-"""Synchrony between two persons' series: windowed cross-lagged correlation and its summaries.
+"""Synchrony between two persons' series: windowed cross-lagged correlation, its summaries, peak picking,
+SUSY segment indices, surrogates, and an rMEA-compatible mode.
 
 Lag convention everywhere: a positive lag means person B follows person A.
 """
 
+from .indices import SusyResult, susy
+from .peaks import pick_peak_lags, pick_peaks
+from .rmea import mea_ccf, mea_scale, mea_smooth, rmea_summaries
+from .surrogates import (
+    SurrogateResult,
+    circular_shift,
+    cohens_d,
+    compare,
+    compare_groups,
+    iaaft_surrogates,
+    pseudo_dyads,
+    segment_shuffle,
+)
 from .wcc import WCC, global_index, summarize, windowed_cross_correlation
 
-__all__ = ["WCC", "global_index", "summarize", "windowed_cross_correlation"]
+__all__ = [
+    "WCC",
+    "SurrogateResult",
+    "SusyResult",
+    "circular_shift",
+    "cohens_d",
+    "compare",
+    "compare_groups",
+    "global_index",
+    "iaaft_surrogates",
+    "mea_ccf",
+    "mea_scale",
+    "mea_smooth",
+    "pick_peak_lags",
+    "pick_peaks",
+    "pseudo_dyads",
+    "rmea_summaries",
+    "segment_shuffle",
+    "summarize",
+    "susy",
+    "windowed_cross_correlation",
+]
