@@ -162,6 +162,8 @@ def run_session(
                 save(tests, "moment_tests")
 
     finally:
+        for key in [k for k, (c, _) in _MEDIAPIPE_PENDING.items() if c is config]:
+            del _MEDIAPIPE_PENDING[key]
         # Whatever happened, the warnings reach the caller (and, below, the run record).
         for w in records:
             if issubclass(w.category, DyadsyncWarning):
@@ -222,10 +224,64 @@ def _motion_stage(
     )
 
 
+#: Results of a shared pose+face pass waiting for the second of the two stages, by (video, config id).
+_MEDIAPIPE_PENDING: dict[tuple[str, int], tuple[PipelineConfig, tuple[pd.DataFrame, dict[str, Any]]]] = {}
+
+
+def _mediapipe_stage(
+    stage: str, video: Path, config: PipelineConfig, rois: list[ROI]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The pose or the face stage. With both in the pipeline at the same rate, one MediaPipe pass serves both."""
+    from ..features import face, pose, pose_and_face
+
+    po, fa = config.pose, config.face
+    shared = (
+        {"pose", "face"} <= set(config.pipeline.stages)
+        and po.rate_hz == fa.rate_hz
+        and po.max_gap_s == fa.max_gap_s
+        and po.warn_gap_s == fa.warn_gap_s
+        and po.min_detection_confidence == fa.min_detection_confidence
+        and po.min_tracking_confidence == fa.min_tracking_confidence
+    )
+    pose_kw = {"min_visibility": po.min_visibility, "landmarks": po.landmarks}
+    face_kw = {"head_crop_px": fa.head_crop_px, "head_scale": fa.head_scale, "head_pose": fa.head_pose}
+    if shared:
+        key = (str(video), id(config))
+        pending = _MEDIAPIPE_PENDING.pop(key, None)
+        if pending is not None and pending[0] is config:
+            return pending[1]
+        pose_out, face_out = pose_and_face(
+            video, rois=rois, rate_hz=po.rate_hz, max_gap_s=po.max_gap_s, warn_gap_s=po.warn_gap_s,
+            min_detection_confidence=po.min_detection_confidence,
+            min_tracking_confidence=po.min_tracking_confidence, **pose_kw, **face_kw,
+        )
+        _MEDIAPIPE_PENDING[key] = (config, face_out if stage == "pose" else pose_out)
+        return pose_out if stage == "pose" else face_out
+    sec = po if stage == "pose" else fa
+    common = {"rois": rois, "rate_hz": sec.rate_hz, "max_gap_s": sec.max_gap_s, "warn_gap_s": sec.warn_gap_s,
+              "min_detection_confidence": sec.min_detection_confidence,
+              "min_tracking_confidence": sec.min_tracking_confidence}
+    return pose(video, **common, **pose_kw) if stage == "pose" else face(video, **common, **face_kw)
+
+
+def _pose_stage(
+    video: Path, config: PipelineConfig, meta: VideoInfo, rois: list[ROI]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    return _mediapipe_stage("pose", video, config, rois)
+
+
+def _face_stage(
+    video: Path, config: PipelineConfig, meta: VideoInfo, rois: list[ROI]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    return _mediapipe_stage("face", video, config, rois)
+
+
 #: Feature stages by name: ``stage(video, config, meta, rois) -> (long feature table, info)``. The features each
 #: one provides are listed in :func:`dyadsync.pipeline.config.stage_features`.
 FEATURE_STAGES: dict[str, Callable[[Path, PipelineConfig, VideoInfo, list[ROI]], tuple[pd.DataFrame, dict[str, Any]]]] = {
     "motion": _motion_stage,
+    "pose": _pose_stage,
+    "face": _face_stage,
 }
 
 
