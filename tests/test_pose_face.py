@@ -336,6 +336,18 @@ def test_bad_parameters_are_config_errors(sample_video):
         pose_and_face(sample_video, rate_hz=-1)
 
 
+def test_blendshapes_need_a_model_file_and_never_download(sample_video, tmp_path):
+    from dyadsync.errors import InputError
+
+    missing = tmp_path / "face_landmarker.task"
+    with pytest.raises(InputError, match="never downloads"):
+        face(sample_video, blendshapes_model=missing)
+    assert not missing.exists()
+    assert engine.blendshape_feature("mouthSmileLeft") == "bs_mouth_smile_left"
+    assert engine.blendshape_feature("_neutral") == "bs_neutral"
+    assert len(engine.BLENDSHAPES) == len(set(engine.BLENDSHAPES)) == 52
+
+
 def test_roi_preview_writes_one_annotated_frame(sample_video, tmp_path):
     import cv2
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AnalysisError, ConfigError
+from ..errors import AnalysisError, ConfigError, InputError
 from ..io.video import DecodeStats, VideoInfo, iter_frames, probe_video
 from .persons import ROI, head_region
 
@@ -74,6 +74,26 @@ FACE_COLUMNS = (
     "yaw_deg", "pitch_deg", "roll_deg", "center_x_px", "center_y_px", "iod_px", "mouth_opening", "smile_width",
     "brow_raise", "eye_openness", "face_motion",
 )
+
+#: MediaPipe FaceLandmarker's 52 face blendshapes (ARKit names), written as ``bs_<snake_case>`` features.
+BLENDSHAPES = (
+    "_neutral", "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight", "cheekPuff",
+    "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft", "eyeBlinkRight", "eyeLookDownLeft", "eyeLookDownRight",
+    "eyeLookInLeft", "eyeLookInRight", "eyeLookOutLeft", "eyeLookOutRight", "eyeLookUpLeft", "eyeLookUpRight",
+    "eyeSquintLeft", "eyeSquintRight", "eyeWideLeft", "eyeWideRight", "jawForward", "jawLeft", "jawOpen",
+    "jawRight", "mouthClose", "mouthDimpleLeft", "mouthDimpleRight", "mouthFrownLeft", "mouthFrownRight",
+    "mouthFunnel", "mouthLeft", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthPressLeft", "mouthPressRight",
+    "mouthPucker", "mouthRight", "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper",
+    "mouthSmileLeft", "mouthSmileRight", "mouthStretchLeft", "mouthStretchRight", "mouthUpperUpLeft",
+    "mouthUpperUpRight", "noseSneerLeft", "noseSneerRight",
+)
+_BS = {name: i for i, name in enumerate(BLENDSHAPES)}
+
+
+def blendshape_feature(name: str) -> str:
+    """Feature name of a blendshape: ``browDownLeft`` -> ``bs_brow_down_left``, ``_neutral`` -> ``bs_neutral``."""
+    return "bs_" + re.sub(r"(?<!^)(?=[A-Z])", "_", name.lstrip("_")).lower()
+
 
 #: Head landmarks must have at least this mean visibility for the pose's head region to be trusted.
 HEAD_VISIBILITY = 0.5
@@ -154,6 +174,7 @@ class Settings:
     head_crop_px: int = 192
     head_scale: float = 2.0
     head_pose: str = "pnp"
+    blendshapes_model: str | None = None
 
 
 @dataclass
@@ -171,6 +192,8 @@ class PersonTrack:
     head_source : ndarray, shape (n,), int8
         Where the face mesh looked: 1 the head region from the pose, 2 the last head region, 3 the whole ROI,
         0 nowhere (face not requested).
+    blendshapes : ndarray, shape (n, 52), or None
+        FaceLandmarker blendshape scores (0-1) in the order of :data:`BLENDSHAPES`, when a model was given.
     """
 
     times_s: np.ndarray
@@ -178,6 +201,7 @@ class PersonTrack:
     face: np.ndarray
     head_source: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
+    blendshapes: np.ndarray | None = None
 
 
 class _Growing:
@@ -232,6 +256,20 @@ class _Person:
                                                          refine_landmarks=True, **conf)
                          if settings.face else None)
             self.roi_mesh: Any = None
+            self.landmarker: Any = None
+            self.blend_rows: _Growing | None = None
+            self.last_ms = -1
+            if settings.face and settings.blendshapes_model:
+                from mediapipe.tasks.python import BaseOptions
+                from mediapipe.tasks.python.vision import FaceLandmarker, FaceLandmarkerOptions, RunningMode
+
+                options = FaceLandmarkerOptions(
+                    base_options=BaseOptions(model_asset_path=str(settings.blendshapes_model)),
+                    running_mode=RunningMode.VIDEO, num_faces=1, output_face_blendshapes=True,
+                    min_face_detection_confidence=settings.min_detection_confidence,
+                    min_tracking_confidence=settings.min_tracking_confidence)
+                self.landmarker = FaceLandmarker.create_from_options(options)
+                self.blend_rows = _Growing((len(BLENDSHAPES),), capacity)
             # Warm the graphs up on a blank image, so that their start-up messages fall in the silenced block.
             x0, y0, x1, y1 = box
             if self.pose is not None:
@@ -241,7 +279,7 @@ class _Person:
                 self.mesh.process(np.zeros((n, n, 3), np.uint8))
 
     def close(self) -> None:
-        for graph in (self.pose, self.mesh, self.roi_mesh):
+        for graph in (self.pose, self.mesh, self.roi_mesh, self.landmarker):
             if graph is not None:
                 graph.close()
 
@@ -318,6 +356,26 @@ class _Person:
         self.face_rows.append(row)
         self.sources.append(source)
         self.timings["features_s"] += time.perf_counter() - c
+        if self.landmarker is not None:
+            self._blendshapes(t, head)
+
+    def _blendshapes(self, t: float, head: np.ndarray) -> None:
+        """Blendshape scores of the face in the head region (MediaPipe FaceLandmarker, video mode)."""
+        import mediapipe as mp
+
+        f = time.perf_counter()
+        ms = max(int(round(t * 1000)), self.last_ms + 1)  # the task needs strictly increasing timestamps
+        self.last_ms = ms
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(head))
+        res = self.landmarker.detect_for_video(image, ms)
+        row = np.full(len(BLENDSHAPES), np.nan)
+        if res.face_blendshapes:
+            for cat in res.face_blendshapes[0]:
+                k = _BS.get(cat.category_name or "")
+                if k is not None:
+                    row[k] = cat.score
+        self.blend_rows.append(row)
+        self.timings["face_s"] += time.perf_counter() - f
 
     def _face_row(self, mesh: np.ndarray) -> np.ndarray:
         """Head pose and expressivity of one face (mesh in frame pixels, shape (478, 3))."""
@@ -348,8 +406,9 @@ class _Person:
         ])
 
     def track(self) -> PersonTrack:
+        blend = self.blend_rows.get() if self.blend_rows is not None else None
         return PersonTrack(self.times.get(), self.pose_rows.get(), self.face_rows.get(), self.sources.get(),
-                           dict(self.timings))
+                           dict(self.timings), blend)
 
 
 def rigid_rotation(model: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -488,6 +547,11 @@ def run_pass(
         raise ConfigError(f"ROI names must be unique, got {names}")
     if settings.head_crop_px < 64:
         raise ConfigError(f"head_crop_px must be at least 64 pixels, got {settings.head_crop_px}")
+    if settings.blendshapes_model:
+        model = Path(settings.blendshapes_model)
+        if not model.is_file() or model.suffix != ".task":
+            raise InputError(model, "is not a MediaPipe .task model file; give the path of a face_landmarker.task "
+                             "you obtained yourself (dyadsync never downloads models), or leave it empty")
     meta = probe_video(video)
     boxes = {r.name: r.to_pixels(meta.width, meta.height) for r in rois}
     duration = meta.duration_s or (meta.n_frames or 0) / meta.fps or 60.0

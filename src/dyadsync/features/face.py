@@ -26,9 +26,11 @@ from .. import __version__
 from .._validate import check_option
 from ..errors import ConfigError, DyadsyncWarning
 from ._mediapipe import (
+    BLENDSHAPES,
     FACE_COLUMNS,
     Pass,
     Settings,
+    blendshape_feature,
     detection_summary,
     euler_to_rotation,
     fill_short_gaps,
@@ -133,6 +135,7 @@ def face(
     head_crop_px: int = 192,
     head_scale: float = 2.0,
     head_pose: str = "pnp",
+    blendshapes_model: str | Path | None = None,
     min_detection_confidence: float = 0.5,
     min_tracking_confidence: float = 0.8,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -160,6 +163,10 @@ def face(
         points with ``cv2.solvePnP`` (perspective camera, focal length = the frame's larger side); ``"procrustes"``
         fits it rigidly to the mesh's 3-D landmarks, which is much less noisy in pitch and yaw when faces are
         small (see ``docs/methods/pose_face.md``).
+    blendshapes_model : str, Path or None
+        Path of a MediaPipe ``face_landmarker.task`` model file that you obtained yourself (never downloaded):
+        adds the 52 face blendshape scores (``bs_<name>``, 0-1) from MediaPipe's FaceLandmarker, run on the same
+        head region. None: no blendshapes.
     min_detection_confidence : float, default 0.5
         MediaPipe's threshold for a new detection (0-1).
     min_tracking_confidence : float, default 0.8
@@ -198,7 +205,7 @@ def face(
     """
     params = _check(rate_hz, max_gap_s, warn_gap_s, 0.5, min_detection_confidence, min_tracking_confidence)
     settings = _face_settings(head_crop_px, head_scale, head_pose, min_detection_confidence, min_tracking_confidence,
-                              pose=False)
+                              pose=False, blendshapes_model=blendshapes_model)
     rois = list(rois) if rois is not None else default_rois(DEFAULT_PERSONS)
     result = run_pass(video, rois, rate_hz=params["rate_hz"], settings=settings)
     return face_table(result, max_gap_s=max_gap_s, warn_gap_s=warn_gap_s)
@@ -216,6 +223,7 @@ def pose_and_face(
     head_crop_px: int = 192,
     head_scale: float = 2.0,
     head_pose: str = "pnp",
+    blendshapes_model: str | Path | None = None,
     min_detection_confidence: float = 0.5,
     min_tracking_confidence: float = 0.8,
 ) -> tuple[tuple[pd.DataFrame, dict[str, Any]], tuple[pd.DataFrame, dict[str, Any]]]:
@@ -231,7 +239,7 @@ def pose_and_face(
     params = _check(rate_hz, max_gap_s, warn_gap_s, min_visibility, min_detection_confidence,
                     min_tracking_confidence)
     settings = _face_settings(head_crop_px, head_scale, head_pose, min_detection_confidence, min_tracking_confidence,
-                              pose=True)
+                              pose=True, blendshapes_model=blendshapes_model)
     rois = list(rois) if rois is not None else default_rois(DEFAULT_PERSONS)
     result = run_pass(video, rois, rate_hz=params["rate_hz"], settings=settings)
     pose_out = pose_table(result, max_gap_s=max_gap_s, min_visibility=min_visibility, landmarks=landmarks,
@@ -240,14 +248,15 @@ def pose_and_face(
 
 
 def _face_settings(head_crop_px: int, head_scale: float, head_pose: str, det: float, track: float, *,
-                   pose: bool) -> Settings:
+                   pose: bool, blendshapes_model: str | Path | None = None) -> Settings:
     if isinstance(head_crop_px, bool) or not isinstance(head_crop_px, (int, np.integer)) or head_crop_px < 64:
         raise ConfigError(f"head_crop_px must be a whole number of pixels >= 64, got {head_crop_px!r}")
     if not 1.0 <= float(head_scale) <= 6.0:
         raise ConfigError(f"head_scale must be between 1 and 6 head widths, got {head_scale!r}")
     check_option("head_pose", head_pose, ("pnp", "procrustes"))
     return Settings(pose=pose, face=True, min_detection_confidence=det, min_tracking_confidence=track,
-                    head_crop_px=int(head_crop_px), head_scale=float(head_scale), head_pose=head_pose)
+                    head_crop_px=int(head_crop_px), head_scale=float(head_scale), head_pose=head_pose,
+                    blendshapes_model=str(blendshapes_model) if blendshapes_model else None)
 
 
 def face_table(
@@ -257,7 +266,12 @@ def face_table(
     tables, detection, persons_info = [], {}, {}
     for person, track in result.tracks.items():
         series, extra = face_series(track.times_s, track.face, max_gap_s=max_gap_s)
-        tables.append(long_table(track.times_s, {(person, name): v for name, v in series.items()}))
+        columns = {(person, name): v for name, v in series.items()}
+        if track.blendshapes is not None:
+            scores = fill_short_gaps(track.times_s, track.blendshapes, max_gap_s)
+            for k, name in enumerate(BLENDSHAPES):
+                columns[(person, blendshape_feature(name))] = scores[:, k]
+        tables.append(long_table(track.times_s, columns))
         detection[person], message = detection_summary(
             track.times_s, series["face_detected"] > 0, "face", person, warn_gap_s, result.meta.path
         )
@@ -285,6 +299,7 @@ def face_table(
             "min_detection_confidence": result.settings.min_detection_confidence,
             "min_tracking_confidence": result.settings.min_tracking_confidence,
             "blink_fraction": BLINK_FRACTION,
+            "blendshapes_model": result.settings.blendshapes_model,
         },
         "persons": list(result.tracks),
         "rois_px": {p: list(b) for p, b in result.boxes.items()},

@@ -79,6 +79,7 @@ class FaceSection:
     head_crop_px: int = 192
     head_scale: float = 2.0
     head_pose: str = "pnp"
+    blendshapes_model: str = ""
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.8
 

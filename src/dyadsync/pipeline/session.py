@@ -244,7 +244,13 @@ def _mediapipe_stage(
         and po.min_tracking_confidence == fa.min_tracking_confidence
     )
     pose_kw = {"min_visibility": po.min_visibility, "landmarks": po.landmarks}
-    face_kw = {"head_crop_px": fa.head_crop_px, "head_scale": fa.head_scale, "head_pose": fa.head_pose}
+    blend = None
+    if fa.blendshapes_model:  # a relative path is relative to the pipeline file
+        blend = Path(fa.blendshapes_model).expanduser()
+        if not blend.is_absolute() and config.source is not None:
+            blend = config.source.parent / blend
+    face_kw = {"head_crop_px": fa.head_crop_px, "head_scale": fa.head_scale, "head_pose": fa.head_pose,
+               "blendshapes_model": blend}
     if shared:
         key = (str(video), id(config))
         pending = _MEDIAPIPE_PENDING.pop(key, None)
