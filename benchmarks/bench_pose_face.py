@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 import warnings
@@ -58,6 +59,11 @@ def main() -> None:
         settings = Settings()
         load0 = os.getloadavg()[0]
 
+        # memory: the peak after a pass over a third of the video, then after the whole one (flat = equal)
+        short = _cut(args.video, args.seconds / 3, Path(tmp) / "short.mp4")
+        run_pass(short, default_rois(), rate_hz=args.rate, settings=settings)
+        rss_short = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
         # same-run baseline: one person after the other, one thread at a time
         serial = 0.0
         for roi in default_rois():
@@ -75,6 +81,7 @@ def main() -> None:
         t_tables = time.perf_counter() - t
         total = t_pass + t_tables
         load1 = os.getloadavg()[0]
+        rss_long = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     n = len(result.tracks["left"].times_s)
     timings = result.timings
@@ -94,6 +101,8 @@ def main() -> None:
     cores = min(2, os.cpu_count() or 1)
     print(f"CPU time of the pass (all threads): {cpu_pass:.2f} s; on {cores} otherwise idle cores the pass needs at "
           f"least {cpu_pass / cores:.2f} s = at most {duration / (cpu_pass / cores + t_tables):.2f}x real time")
+    print(f"peak memory (RSS): {rss_short:.0f} MB after a {args.seconds / 3:.0f} s pass, {rss_long:.0f} MB after the "
+          f"{args.seconds:.0f} s passes")
     print(f"same-run baseline, one person after the other: {serial:.2f} s = {duration / serial:.2f}x real time; "
           f"parallel speed-up {serial / t_pass:.2f}x")
 

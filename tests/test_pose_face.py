@@ -162,6 +162,22 @@ def test_person_leaving_the_frame_gives_nan_and_a_warning(absent_session, tmp_pa
     assert "10.0-20.0 s" in result.report.read_text() or "10.1-20.0 s" in result.report.read_text()
 
 
+def test_identity_stays_with_the_roi_and_its_role(sample_video, make_video):
+    """Roles name the persons; swapping the ROIs swaps whose series is whose."""
+    frames = _clip_frames(sample_video, 15)
+    video = make_video("short.mkv", frames, fps=10.0, pix_fmt="yuv444p")
+    therapist_left = [ROI("patient", 320, 0, 320, 360, "px"), ROI("therapist", 0, 0, 320, 360, "px")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (table, info), (face_table, face_info) = pose_and_face(video, rois=therapist_left, rate_hz=None)
+    assert list(info["detection"]) == list(face_info["detection"]) == ["patient", "therapist"]
+    assert set(table["person"].astype(str)) == set(face_table["person"].astype(str)) == {"patient", "therapist"}
+    assert info["rois_px"]["therapist"] == [0, 0, 320, 360]
+    # the therapist's nose is in the left half of the frame, the patient's in the right half
+    nose_x = {p: np.nanmedian(_series(table, p, "lm_nose_x")[1]) for p in ("patient", "therapist")}
+    assert nose_x["therapist"] < 320 < nose_x["patient"]
+
+
 # --- real faces
 
 
