@@ -115,6 +115,9 @@ def quiet_mediapipe() -> None:
         pass
 
 
+#: The real stderr while it is captured (for progress bars), else None.
+_real_stderr: Any = None
+
 #: Lines of MediaPipe's, absl's and TF Lite's C++ logging (written straight to file descriptor 2).
 _NOISE = re.compile(r"^([IWE]\d{4} \d\d:\d\d:\d\d|INFO: |WARNING: All log messages before absl|"
                     r"WARNING: Logging before InitGoogleLogging)")
@@ -129,7 +132,7 @@ def _silenced_stderr() -> Iterator[None]:
     a temporary file; when the block ends, the lines that are not MediaPipe log noise are written to stderr.
     Nested uses (in the same process) capture once.
     """
-    global _capture_depth
+    global _capture_depth, _real_stderr
     with _LOG_LOCK:
         _capture_depth += 1
         outer = _capture_depth == 1
@@ -148,12 +151,15 @@ def _silenced_stderr() -> Iterator[None]:
     sink = tempfile.TemporaryFile() if saved is not None else None
     try:
         if sink is not None:
+            _real_stderr = os.fdopen(os.dup(saved), "w", buffering=1)
             os.dup2(sink.fileno(), 2)
         yield
     finally:
         if sink is not None:
             os.dup2(saved, 2)
             os.close(saved)
+            _real_stderr.close()
+            _real_stderr = None
             sink.seek(0)
             kept = [line for line in sink.read().decode("utf-8", "replace").splitlines() if not _NOISE.match(line)]
             sink.close()
@@ -560,6 +566,19 @@ def run_pass(
         return _run(video, meta, boxes, capacity, rate_hz, settings)
 
 
+def _progress(total: int, what: str) -> Any:
+    """A progress bar on the real stderr when it is a terminal (tqdm), else a silent stand-in."""
+    from tqdm import tqdm
+
+    out = _real_stderr if _real_stderr is not None else sys.stderr
+    try:
+        tty = out.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return tqdm(total=max(total, 1), desc=what, unit="frame", file=out, disable=not tty, leave=False,
+                mininterval=1.0)
+
+
 def _run(video: str | Path, meta: VideoInfo, boxes: dict[str, tuple[int, int, int, int]], capacity: int,
          rate_hz: float | None, settings: Settings) -> Pass:
     started = time.perf_counter()
@@ -587,6 +606,7 @@ def _run(video: str | Path, meta: VideoInfo, boxes: dict[str, tuple[int, int, in
     stats = DecodeStats()
     decode_s = 0.0
     frames = iter_frames(video, color=True, rate_hz=rate_hz, stats=stats)
+    progress = _progress(capacity - 16, "pose" if not settings.face else "pose + face")
     try:
         while True:
             t0 = time.perf_counter()
@@ -596,7 +616,9 @@ def _run(video: str | Path, meta: VideoInfo, boxes: dict[str, tuple[int, int, in
                 break
             for q in queues.values():
                 q.put((frame.time_s, frame.image))
+            progress.update(1)
     finally:
+        progress.close()
         for q in queues.values():
             q.put(None)
         for th in threads:

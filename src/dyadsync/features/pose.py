@@ -90,7 +90,8 @@ def pose_series(
     -------
     series : dict of str to ndarray, shape (n,)
         ``pose_detected`` (0/1), ``head_speed``, ``torso_speed``, ``left_wrist_speed``, ``right_wrist_speed``,
-        ``body_motion`` (all in shoulder widths per second) and ``trunk_lean_deg`` (degrees).
+        ``body_motion`` (all in shoulder widths per second) and ``trunk_lean_deg`` (degrees; NaN when either hip
+        is less visible than ``min_visibility``, e.g. below the frame).
     filled : ndarray, shape (n, 33, 4)
         The landmarks with short gaps interpolated.
     info : dict
@@ -127,6 +128,8 @@ def pose_series(
         body = np.nanmean(parts, axis=1)
     trunk = shoulder_mid - hip_mid
     lean = np.degrees(np.arctan2(trunk[:, 0], -trunk[:, 1]))
+    hips = [_I["left_hip"], _I["right_hip"]]
+    lean[~seen[:, hips].all(axis=1)] = np.nan  # hips out of the frame: MediaPipe's guess is no measurement
     series = {
         "pose_detected": detected.astype(float),
         "head_speed": norm_speed(ears),
