@@ -345,6 +345,18 @@ def test_pose_and_face_config_sections_are_validated():
     assert ok.pose.rate_hz == 10.0
 
 
+def test_unreadable_video_is_a_video_error_naming_the_file(tmp_path):
+    from dyadsync.errors import VideoError
+    from dyadsync.features import pose
+
+    bad = tmp_path / "session.mp4"
+    bad.write_bytes(b"not a video")
+    with pytest.raises(VideoError, match="session.mp4"):
+        pose(bad)
+    with pytest.raises(VideoError, match="not found"):
+        face(tmp_path / "missing.mp4")
+
+
 def test_bad_parameters_are_config_errors(sample_video):
     with pytest.raises(ConfigError, match="head_crop_px"):
         face(sample_video, head_crop_px=16)
