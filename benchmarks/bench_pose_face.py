@@ -40,7 +40,7 @@ def _cut(video: Path, seconds: float, out: Path) -> Path:
 
 
 def main() -> None:
-    from dyadsync.features import ROI, default_rois
+    from dyadsync.features import default_rois
     from dyadsync.features._mediapipe import Settings, run_pass
     from dyadsync.features.face import face_table
     from dyadsync.features.pose import pose_table

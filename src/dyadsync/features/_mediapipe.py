@@ -385,8 +385,6 @@ class _Person:
 
     def _face_row(self, mesh: np.ndarray) -> np.ndarray:
         """Head pose and expressivity of one face (mesh in frame pixels, shape (478, 3))."""
-        import cv2
-
         m = MESH
 
         def d(i: str, j: str) -> float:
@@ -781,3 +779,42 @@ def annotate_frame(image: np.ndarray, rois: Sequence[ROI], *, head_scale: float 
             found[roi.name] = {"roi_px": [x0, y0, x1, y1],
                                "head_region_px": None if region is None else [round(v, 1) for v in region]}
     return out, found
+
+
+def pass_info(result: Pass, method: str, model: str, parameters: dict[str, Any], detection: dict[str, Any],
+              per_person: dict[str, Any]) -> dict[str, Any]:
+    """The info dict of a pose or face table made from one pass: method, parameters, ROIs, decoding, QC, timings."""
+    from .. import __version__
+
+    return {
+        "method": method,
+        "version": __version__,
+        "model": model,
+        "parameters": {
+            "rate_hz": result.rate_hz,
+            **parameters,
+            "min_detection_confidence": result.settings.min_detection_confidence,
+            "min_tracking_confidence": result.settings.min_tracking_confidence,
+        },
+        "persons": list(result.tracks),
+        "rois_px": {p: list(b) for p, b in result.boxes.items()},
+        "video": result.meta.as_dict(),
+        "decode": result.decode.as_dict(),
+        "rate_hz": result.rate_hz,
+        "detection": detection,
+        "per_person": per_person,
+        "timings": result.timings,
+    }
+
+
+def report_detection(result: Pass, person: str, times_s: np.ndarray, detected: np.ndarray, what: str,
+                     warn_gap_s: float) -> dict[str, Any]:
+    """Detection summary of one person (see :func:`detection_summary`), warning about long gaps."""
+    import warnings
+
+    from ..errors import DyadsyncWarning
+
+    summary, message = detection_summary(times_s, detected, what, person, warn_gap_s, result.meta.path)
+    if message:
+        warnings.warn(message, DyadsyncWarning, stacklevel=4)
+    return summary

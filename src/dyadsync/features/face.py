@@ -14,7 +14,6 @@ stay NaN and are reported (time ranges) in the info and as a :class:`~dyadsync.e
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,24 +21,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from .._validate import check_option
-from ..errors import ConfigError, DyadsyncWarning
+from ..errors import ConfigError
 from ._mediapipe import (
     BLENDSHAPES,
     FACE_COLUMNS,
     Pass,
     Settings,
     blendshape_feature,
-    detection_summary,
     euler_to_rotation,
     fill_short_gaps,
+    pass_info,
+    report_detection,
     run_pass,
     speed,
 )
-from ._table import long_table
+from ._table import concat_tables, long_table
 from .persons import DEFAULT_PERSONS, ROI, default_rois
-from .pose import DEFAULT_MAX_GAP_S, DEFAULT_RATE_HZ, DEFAULT_WARN_GAP_S, _check, _concat, pose_table
+from .pose import DEFAULT_MAX_GAP_S, DEFAULT_RATE_HZ, DEFAULT_WARN_GAP_S, _check, pose_table
 
 #: Per-person features of this extractor.
 FEATURES = (
@@ -272,11 +271,8 @@ def face_table(
             for k, name in enumerate(BLENDSHAPES):
                 columns[(person, blendshape_feature(name))] = scores[:, k]
         tables.append(long_table(track.times_s, columns))
-        detection[person], message = detection_summary(
-            track.times_s, series["face_detected"] > 0, "face", person, warn_gap_s, result.meta.path
-        )
-        if message:
-            warnings.warn(message, DyadsyncWarning, stacklevel=3)
+        detection[person] = report_detection(result, person, track.times_s, series["face_detected"] > 0, "face",
+                                             warn_gap_s)
         src = track.head_source
         extra["mesh_input_pct"] = {
             "head_region_from_pose": float(np.mean(src == 1) * 100) if len(src) else float("nan"),
@@ -284,30 +280,13 @@ def face_table(
             "whole_roi": float(np.mean(src == 3) * 100) if len(src) else float("nan"),
         }
         persons_info[person] = extra
-    info: dict[str, Any] = {
-        "method": "mediapipe_face_mesh",
-        "version": __version__,
-        "model": "mediapipe 0.10.21 solutions.face_mesh, refine_landmarks=True, tracking mode, on head regions "
-        "from solutions.pose (model_complexity=1); head pose by cv2.solvePnP with a generic face model",
-        "parameters": {
-            "rate_hz": result.rate_hz,
-            "max_gap_s": max_gap_s,
-            "warn_gap_s": warn_gap_s,
-            "head_crop_px": result.settings.head_crop_px,
-            "head_scale": result.settings.head_scale,
-            "head_pose": result.settings.head_pose,
-            "min_detection_confidence": result.settings.min_detection_confidence,
-            "min_tracking_confidence": result.settings.min_tracking_confidence,
-            "blink_fraction": BLINK_FRACTION,
-            "blendshapes_model": result.settings.blendshapes_model,
-        },
-        "persons": list(result.tracks),
-        "rois_px": {p: list(b) for p, b in result.boxes.items()},
-        "video": result.meta.as_dict(),
-        "decode": result.decode.as_dict(),
-        "rate_hz": result.rate_hz,
-        "detection": detection,
-        "per_person": persons_info,
-        "timings": result.timings,
-    }
-    return _concat(tables), info
+    s = result.settings
+    parameters = {"max_gap_s": max_gap_s, "warn_gap_s": warn_gap_s, "head_crop_px": s.head_crop_px,
+                  "head_scale": s.head_scale, "head_pose": s.head_pose, "blink_fraction": BLINK_FRACTION,
+                  "blendshapes_model": s.blendshapes_model}
+    model = ("mediapipe 0.10.21 solutions.face_mesh, refine_landmarks=True, tracking mode, on head regions from "
+             "solutions.pose (model_complexity=1); head pose: "
+             + ("cv2.solvePnP with a generic face model" if s.head_pose == "pnp"
+                else "rigid 3-D fit of a generic face model"))
+    info = pass_info(result, "mediapipe_face_mesh", model, parameters, detection, persons_info)
+    return concat_tables(tables), info

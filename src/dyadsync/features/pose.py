@@ -20,19 +20,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from .._validate import check_positive
-from ..errors import DyadsyncWarning
 from ._mediapipe import (
     POSE_LANDMARKS,
     Pass,
     Settings,
-    detection_summary,
     fill_short_gaps,
+    pass_info,
+    report_detection,
     run_pass,
     speed,
 )
-from ._table import long_table
+from ._table import concat_tables, long_table
 from .persons import DEFAULT_PERSONS, ROI, default_rois
 
 #: Per-person derived features of this extractor (landmark columns come on top when ``landmarks=True``).
@@ -261,40 +260,12 @@ def pose_table(
             for k, name in enumerate(names):
                 columns[(person, name)] = flat[:, k]
         tables.append(long_table(track.times_s, columns))
-        detection[person], message = detection_summary(
-            track.times_s, series["pose_detected"] > 0, "pose", person, warn_gap_s, result.meta.path
-        )
-        if message:
-            warnings.warn(message, DyadsyncWarning, stacklevel=3)
+        detection[person] = report_detection(result, person, track.times_s, series["pose_detected"] > 0, "pose",
+                                             warn_gap_s)
         persons_info[person] = extra
-    table = _concat(tables)
-    info: dict[str, Any] = {
-        "method": "mediapipe_pose",
-        "version": __version__,
-        "model": "mediapipe 0.10.21 solutions.pose, model_complexity=1, tracking mode, no landmark smoothing",
-        "parameters": {
-            "rate_hz": result.rate_hz,
-            "max_gap_s": max_gap_s,
-            "min_visibility": min_visibility,
-            "landmarks": landmarks,
-            "warn_gap_s": warn_gap_s,
-            "min_detection_confidence": result.settings.min_detection_confidence,
-            "min_tracking_confidence": result.settings.min_tracking_confidence,
-        },
-        "persons": list(result.tracks),
-        "rois_px": {p: list(b) for p, b in result.boxes.items()},
-        "video": result.meta.as_dict(),
-        "decode": result.decode.as_dict(),
-        "rate_hz": result.rate_hz,
-        "detection": detection,
-        "per_person": persons_info,
-        "timings": result.timings,
-    }
-    return table, info
-
-
-def _concat(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    if len(tables) == 1:
-        return tables[0]
-    combined = pd.concat([t.astype({"person": str, "feature": str}) for t in tables], ignore_index=True)
-    return combined.astype({"person": "category", "feature": "category"})
+    parameters = {"max_gap_s": max_gap_s, "min_visibility": min_visibility, "landmarks": landmarks,
+                  "warn_gap_s": warn_gap_s}
+    info = pass_info(result, "mediapipe_pose",
+                     "mediapipe 0.10.21 solutions.pose, model_complexity=1, tracking mode, no landmark smoothing",
+                     parameters, detection, persons_info)
+    return concat_tables(tables), info
