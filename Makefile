@@ -19,7 +19,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/dyadsync run sample_data/dyad_session.mp4 --codes sample_data/moments_of_meeting.csv \
-		--pipeline pipelines/body_mea.toml --out $(DEMO)
+		--pipeline pipelines/multimodal.toml --out $(DEMO)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

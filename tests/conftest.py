@@ -48,6 +48,18 @@ def sample_run(tmp_path_factory, sample_video):
                        pipeline=ROOT / "pipelines" / "body_mea.toml")
 
 
+@pytest.fixture(scope="session")
+def multimodal_run(tmp_path_factory, sample_video):
+    """The multimodal pipeline (motion, MediaPipe pose and face) run once on the sample, shared by the tests."""
+    from dyadsync.pipeline import run_session
+
+    out = tmp_path_factory.mktemp("multimodal_run")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run_session(sample_video, out, codes=SAMPLE / "moments_of_meeting.csv",
+                           pipeline=ROOT / "pipelines" / "multimodal.toml")
+
+
 def write_video(
     path: Path,
     frames: Iterable[np.ndarray],

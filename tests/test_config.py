@@ -16,7 +16,7 @@ from dyadsync.pipeline import config_from_dict, load_pipeline
         ({"persons": {"names": ["patient"]}}, "two different names"),
         ({"moments": {"tmin_s": 5}}, "must contain 0"),
         ({"moments": {"n_shifts": 10}}, "at least 19"),
-        ({"pipeline": {"stages": ["motion", "pose"]}}, "stages entry must be one of"),
+        ({"pipeline": {"stages": ["motion", "gaze"]}}, "stages entry must be one of"),
         ({"preprocess": {"mask_artefacts": "yes"}}, "true or false"),
     ],
 )

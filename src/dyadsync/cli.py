@@ -118,6 +118,22 @@ def _cmd_mea(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_roi_preview(args: argparse.Namespace) -> int:
+    from .features.persons import parse_rois, roi_preview
+    from .pipeline import load_pipeline
+
+    config = load_pipeline(args.pipeline)
+    rois = parse_rois(config.persons.rois, config.persons.names, units=config.persons.roi_units)
+    result = roi_preview(args.video, args.out, rois=rois, time_s=args.time, head_scale=config.face.head_scale)
+    for name, found in result["persons"].items():
+        head = found["head_region_px"]
+        where = "no pose found: check that the ROI holds this person" if head is None else (
+            f"head region centre ({head[0]:.0f}, {head[1]:.0f}) px, side {head[2]:.0f} px")
+        print(f"{name}: ROI {found['roi_px']} px; {where}", file=sys.stderr)
+    print(Path(result["path"]).resolve())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``dyadsync`` command, one subcommand per task."""
     parser = argparse.ArgumentParser(
@@ -158,7 +174,6 @@ def build_parser() -> argparse.ArgumentParser:
     voice.add_argument("--out", type=Path, required=True, help="output folder (created)")
     voice.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     voice.set_defaults(func=_cmd_voice)
-
 
     batch = sub.add_parser(
         "batch",
@@ -208,6 +223,19 @@ def build_parser() -> argparse.ArgumentParser:
     mea.add_argument("--out", type=Path, required=True, help="output folder (created)")
     mea.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     mea.set_defaults(func=_cmd_mea)
+
+    preview = sub.add_parser(
+        "roi-preview",
+        help="write one annotated frame showing the persons' ROIs and head regions",
+        description="Draw each person's region of interest (from --pipeline, default: left and right halves), the "
+        "pose found in it and the head region the face stage would use, on one frame of VIDEO, and write it as a "
+        "PNG. This is the only dyadsync output that contains a video frame: use it to set up ROIs for a new camera.",
+    )
+    preview.add_argument("video", type=Path, help="session video")
+    preview.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    preview.add_argument("--pipeline", type=Path, help="pipeline TOML whose [persons] ROIs to draw")
+    preview.add_argument("--time", type=float, help="time of the frame in seconds (default: middle of the video)")
+    preview.set_defaults(func=_cmd_roi_preview)
     return parser
 
 

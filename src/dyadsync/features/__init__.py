@@ -4,11 +4,28 @@ Every extractor returns ``(features, info)``: ``features`` is a DataFrame with c
 seconds from the start of the recording), ``person``, ``feature`` and ``value``; ``info`` records the method,
 its parameters, the sampling rate and the package version.
 
->>> from dyadsync.features import motion_energy
+>>> from dyadsync.features import motion_energy, pose, face
+
+``pose`` and ``face`` (MediaPipe, per person) load MediaPipe only when called; ``pose_and_face`` runs both in
+one pass over the video.
 """
 
 from ._table import SCENE, long_table, to_wide
+from .face import face, pose_and_face
 from .motion import motion_energy
-from .persons import ROI, default_rois, parse_rois
+from .persons import ROI, default_rois, head_region, parse_rois
+from .pose import pose
 
-__all__ = ["ROI", "SCENE", "default_rois", "long_table", "motion_energy", "parse_rois", "to_wide"]
+__all__ = [
+    "ROI",
+    "SCENE",
+    "default_rois",
+    "face",
+    "head_region",
+    "long_table",
+    "motion_energy",
+    "parse_rois",
+    "pose",
+    "pose_and_face",
+    "to_wide",
+]

@@ -73,3 +73,11 @@ def to_wide(features: pd.DataFrame, feature: str | None = None) -> pd.DataFrame:
         index="time_s", columns=["person", "feature"], values="value", observed=True, dropna=False
     )
     return wide
+
+
+def concat_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """One long feature table from several (categories re-derived over all of them)."""
+    if len(tables) == 1:
+        return tables[0]
+    combined = pd.concat([t.astype({"person": str, "feature": str}) for t in tables], ignore_index=True)
+    return combined.astype({"person": "category", "feature": "category"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .._validate import check_option
@@ -139,3 +140,111 @@ def parse_rois(
             raise ConfigError(f"ROI {name!r} must hold four numbers, got {box!r}") from None
         rois.append(ROI(name, x, y, w, h, units))
     return rois
+
+
+#: Pose landmarks of the head (MediaPipe Pose indices 0-10: nose, eyes, ears, mouth corners).
+HEAD_LANDMARKS = tuple(range(11))
+
+
+def head_region(
+    landmarks: Any, *, scale: float = 2.0, min_visibility: float = 0.5
+) -> tuple[float, float, float] | None:
+    """Square head region of one person, derived from the person's MediaPipe pose landmarks.
+
+    The centre is the mean of the nose and the two ears; the size is ``scale`` times the head's width, taken as
+    the largest of the ear-to-ear distance, twice the distance of the outer eye corners and 0.4 shoulder widths
+    (so that a head turned in profile, whose ears overlap, keeps a sensible region).
+
+    Parameters
+    ----------
+    landmarks : array-like, shape (33, 4)
+        Pose landmarks: x, y in frame pixels, z, visibility (0-1); NaN when no pose was found.
+    scale : float, default 2
+        Side of the region in head widths.
+    min_visibility : float, default 0.5
+        The head landmarks' mean visibility must reach this, else there is no region.
+
+    Returns
+    -------
+    (centre_x_px, centre_y_px, side_px) or None
+    """
+    import numpy as np
+
+    lm = np.asarray(landmarks, dtype=float)
+    head = lm[list(HEAD_LANDMARKS)]
+    if not np.isfinite(head).all() or head[:, 3].mean() < min_visibility:
+        return None
+    nose, ear_l, ear_r = lm[0, :2], lm[7, :2], lm[8, :2]
+    eye_l, eye_r = lm[3, :2], lm[6, :2]
+    width = max(float(np.linalg.norm(ear_l - ear_r)), 2.0 * float(np.linalg.norm(eye_l - eye_r)))
+    if np.isfinite(lm[11:13, :2]).all():
+        width = max(width, 0.4 * float(np.linalg.norm(lm[11, :2] - lm[12, :2])))
+    if not width > 0:
+        return None
+    centre = (nose + ear_l + ear_r) / 3.0
+    return float(centre[0]), float(centre[1]), scale * width
+
+
+def roi_preview(
+    video: str | Path,
+    out: str | Path,
+    *,
+    rois: Sequence[ROI] | None = None,
+    time_s: float | None = None,
+    head_scale: float = 2.0,
+) -> dict[str, Any]:
+    """Write one annotated frame (PNG) showing each person's ROI, pose skeleton and head region.
+
+    This is the only output of dyadsync that ever contains a video frame, and it is written only on request: use
+    it to check the ROIs of a new camera set-up before a batch run.
+
+    Parameters
+    ----------
+    video : str or Path
+        Session video.
+    out : str or Path
+        PNG file to write (atomically).
+    rois : sequence of ROI or None
+        The persons' regions; None gives the left and right halves.
+    time_s : float or None
+        Time of the frame in seconds; None takes the middle of the video.
+    head_scale : float, default 2
+        Side of the drawn head regions in head widths (as the face stage's ``head_scale``).
+
+    Returns
+    -------
+    dict
+        ``time_s`` of the frame drawn, and per person the ROI box and head region in pixels (None: no pose).
+
+    Raises
+    ------
+    VideoError
+        For an unreadable video.
+    ConfigError
+        For ROIs outside the frame or a time outside the video.
+    """
+    import cv2
+
+    from ..io.store import atomic_path
+    from ..io.video import iter_frames, probe_video
+    from ._mediapipe import annotate_frame
+
+    meta = probe_video(video)
+    rois = list(rois) if rois is not None else default_rois(DEFAULT_PERSONS)
+    duration = meta.duration_s or 0.0
+    t = duration / 2 if time_s is None else float(time_s)
+    if t < 0 or (duration and t > duration):
+        raise ConfigError(f"{video}: time {t:g} s is outside the video (0-{duration:g} s)")
+    frame = None
+    for f in iter_frames(video, color=True, check_complete=False):
+        frame = f
+        if f.time_s >= t - 1e-6:
+            break
+    if frame is None:  # pragma: no cover - iter_frames raises for videos without frames
+        raise ConfigError(f"{video}: no frame at {t:g} s")
+    image, found = annotate_frame(frame.image, rois, head_scale=head_scale)
+    out = Path(out)
+    with atomic_path(out) as tmp:
+        ok, data = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        Path(tmp).write_bytes(data.tobytes())
+    return {"time_s": frame.time_s, "persons": found, "path": str(out)}

@@ -21,22 +21,27 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-STAGES = ("motion", "voice", "synchrony", "moments", "report")
+STAGES = ("motion", "pose", "face", "voice", "synchrony", "moments", "report")
+
+#: The stages of the built-in default pipeline (body_mea); ``pose`` and ``face`` are opt-in (multimodal.toml).
+DEFAULT_STAGES = ("motion", "synchrony", "moments", "report")
 
 
 def stage_features() -> dict[str, tuple[str, ...]]:
     """Per-person features each feature stage provides, for validating ``[synchrony] features`` up front."""
+    from ..features.face import FEATURES as FACE_FEATURES
     from ..features.motion import FEATURES as MOTION_FEATURES
+    from ..features.pose import FEATURES as POSE_FEATURES
     from ..features.voice import FEATURES as VOICE_FEATURES
 
-    return {"motion": MOTION_FEATURES, "voice": VOICE_FEATURES}
+    return {"motion": MOTION_FEATURES, "pose": POSE_FEATURES, "face": FACE_FEATURES, "voice": VOICE_FEATURES}
 
 
 @dataclass
 class PipelineSection:
     name: str = "body_mea"
     description: str = "Body movement synchrony from Motion Energy Analysis, around coded moments."
-    stages: list[str] = field(default_factory=lambda: ["motion", "synchrony", "moments", "report"])
+    stages: list[str] = field(default_factory=lambda: list(DEFAULT_STAGES))
 
 
 @dataclass
@@ -54,6 +59,30 @@ class MotionSection:
     camera_pct: float = 25.0
     quiet_s: float = 10.0
     background: list[float] = field(default_factory=list)
+
+
+@dataclass
+class PoseSection:
+    rate_hz: float = 10.0
+    max_gap_s: float = 0.5
+    warn_gap_s: float = 1.0
+    min_visibility: float = 0.5
+    landmarks: bool = True
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.8
+
+
+@dataclass
+class FaceSection:
+    rate_hz: float = 10.0
+    max_gap_s: float = 0.5
+    warn_gap_s: float = 1.0
+    head_crop_px: int = 192
+    head_scale: float = 2.0
+    head_pose: str = "pnp"
+    blendshapes_model: str = ""
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.8
 
 
 @dataclass
@@ -121,6 +150,8 @@ class PipelineConfig:
     pipeline: PipelineSection = field(default_factory=PipelineSection)
     persons: PersonsSection = field(default_factory=PersonsSection)
     motion: MotionSection = field(default_factory=MotionSection)
+    pose: PoseSection = field(default_factory=PoseSection)
+    face: FaceSection = field(default_factory=FaceSection)
     voice: VoiceSection = field(default_factory=VoiceSection)
     preprocess: PreprocessSection = field(default_factory=PreprocessSection)
     synchrony: SynchronySection = field(default_factory=SynchronySection)
@@ -248,6 +279,21 @@ def _check_values(c: PipelineConfig, where: str) -> None:
         raise ConfigError(f"{where}[moments] test_window_s must be [start, end] with end >= start")
     if m.n_shifts < 19:
         raise ConfigError(f"{where}[moments] n_shifts must be at least 19 (p cannot go below 0.05), got {m.n_shifts}")
+    for name, sec in (("pose", c.pose), ("face", c.face)):
+        if not sec.rate_hz > 0:
+            raise ConfigError(f"{where}[{name}] rate_hz must be > 0 frames per second, got {sec.rate_hz}")
+        if sec.max_gap_s < 0 or sec.warn_gap_s < 0:
+            raise ConfigError(f"{where}[{name}] max_gap_s and warn_gap_s must be >= 0 seconds")
+        for key in ("min_detection_confidence", "min_tracking_confidence"):
+            if not 0 <= getattr(sec, key) <= 1:
+                raise ConfigError(f"{where}[{name}] {key} must be between 0 and 1, got {getattr(sec, key)}")
+    if not 0 <= c.pose.min_visibility <= 1:
+        raise ConfigError(f"{where}[pose] min_visibility must be between 0 and 1, got {c.pose.min_visibility}")
+    check_option(f"{where}[face] head_pose", c.face.head_pose, ("pnp", "procrustes"))
+    if c.face.head_crop_px < 64:
+        raise ConfigError(f"{where}[face] head_crop_px must be at least 64 pixels, got {c.face.head_crop_px}")
+    if not 1 <= c.face.head_scale <= 6:
+        raise ConfigError(f"{where}[face] head_scale must be between 1 and 6 head widths, got {c.face.head_scale}")
     if c.motion.background and len(c.motion.background) != 4:
         raise ConfigError(f"{where}[motion] background must be [x, y, width, height], got {c.motion.background}")
 

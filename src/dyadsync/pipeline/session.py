@@ -147,7 +147,7 @@ def run_session(
                 t = time.perf_counter()
                 try:
                     table, feature_info[stage] = _cached_stage(
-                        stage, video, config, meta, rois, cache, hashes["video"]
+                        stage, video, config, meta, rois, cache, hashes["video"], tables
                     )
                 except InputError as exc:
                     others = [s_ for s_ in stages if s_ in FEATURE_STAGES and s_ != stage]
@@ -179,6 +179,8 @@ def run_session(
                 save(tests, "moment_tests")
 
     finally:
+        for key in [k for k, (c, _) in _MEDIAPIPE_PENDING.items() if c is config]:
+            del _MEDIAPIPE_PENDING[key]
         # Whatever happened, the warnings reach the caller (and, below, the run record).
         for w in records:
             if issubclass(w.category, DyadsyncWarning):
@@ -256,16 +258,23 @@ def _cached_stage(
     rois: list[ROI],
     cache: StageCache | None,
     video_sha256: str,
+    previous: list[pd.DataFrame],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Run a feature stage, or take its result from the cache when its input and parameters are unchanged."""
+    """Run a feature stage, or take its result from the cache when its input and parameters are unchanged.
+
+    ``previous`` holds the tables of the stages run before it (the voice stage uses the face stage's mouth
+    opening to tell who is who when it attributes speech automatically).
+    """
+    extra = _stage_inputs(stage, config, previous)
     if cache is None:
-        return FEATURE_STAGES[stage](video, config, meta, rois)
+        return FEATURE_STAGES[stage](video, config, meta, rois, **extra)
     params = config.as_dict()
     inputs = [cache.content_hash(f) for f in referenced_files(config, stage)]
+    inputs += [stable_hash(pd.util.hash_pandas_object(t, index=False).tolist()) for t in extra.values()]
     key = cache.key(stage, video_sha256, params.get(stage), params["persons"], inputs)
     hit = cache.load(key)
     if hit is None:
-        table, info = FEATURE_STAGES[stage](video, config, meta, rois)
+        table, info = FEATURE_STAGES[stage](video, config, meta, rois, **extra)
         cache.store(key, table, info)
         # Continue from what was stored, so a result computed now and one taken from the cache later are the
         # same bytes downstream.
@@ -280,6 +289,17 @@ def _combine(tables: list[pd.DataFrame]) -> pd.DataFrame:
         return tables[0]
     combined = pd.concat([t.astype({"person": str, "feature": str}) for t in tables], ignore_index=True)
     return combined.astype({"person": "category", "feature": "category"})
+
+
+def _stage_inputs(stage: str, config: PipelineConfig, previous: list[pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Tables of earlier stages that a stage uses: the mouth opening, for automatic speaker attribution."""
+    if stage != "voice" or config.voice.speakers != "auto":
+        return {}
+    for table in previous:
+        mouth = table[table["feature"] == "mouth_opening"]
+        if not mouth.empty:
+            return {"mouth": mouth.reset_index(drop=True)}
+    return {}
 
 
 def _motion_stage(
@@ -302,7 +322,7 @@ def _motion_stage(
 
 
 def _voice_stage(
-    video: Path, config: PipelineConfig, meta: VideoInfo, rois: list[ROI]
+    video: Path, config: PipelineConfig, meta: VideoInfo, rois: list[ROI], mouth: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     from ..features.voice import voice_features
 
@@ -313,7 +333,7 @@ def _voice_stage(
     audio = _relative_to_config(v.audio, config) if v.audio else None
     return voice_features(
         video, speakers=speakers, persons=config.persons.names, audio=audio, channels=v.channels,
-        floor_hz=v.floor_hz, ceiling_hz=v.ceiling_hz, bridge_s=v.bridge_s, min_pause_s=v.min_pause_s,
+        floor_hz=v.floor_hz, ceiling_hz=v.ceiling_hz, bridge_s=v.bridge_s, min_pause_s=v.min_pause_s, mouth=mouth,
     )
 
 
@@ -324,10 +344,70 @@ def _relative_to_config(path: str, config: PipelineConfig) -> Path:
     return p
 
 
+#: Results of a shared pose+face pass waiting for the second of the two stages, by (video, config id).
+_MEDIAPIPE_PENDING: dict[tuple[str, int], tuple[PipelineConfig, tuple[pd.DataFrame, dict[str, Any]]]] = {}
+
+
+def _mediapipe_stage(
+    stage: str, video: Path, config: PipelineConfig, rois: list[ROI]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The pose or the face stage. With both in the pipeline at the same rate, one MediaPipe pass serves both."""
+    from ..features import face, pose, pose_and_face
+
+    po, fa = config.pose, config.face
+    shared = (
+        {"pose", "face"} <= set(config.pipeline.stages)
+        and po.rate_hz == fa.rate_hz
+        and po.max_gap_s == fa.max_gap_s
+        and po.warn_gap_s == fa.warn_gap_s
+        and po.min_detection_confidence == fa.min_detection_confidence
+        and po.min_tracking_confidence == fa.min_tracking_confidence
+    )
+    pose_kw = {"min_visibility": po.min_visibility, "landmarks": po.landmarks}
+    blend = None
+    if fa.blendshapes_model:  # a relative path is relative to the pipeline file
+        blend = Path(fa.blendshapes_model).expanduser()
+        if not blend.is_absolute() and config.source is not None:
+            blend = config.source.parent / blend
+    face_kw = {"head_crop_px": fa.head_crop_px, "head_scale": fa.head_scale, "head_pose": fa.head_pose,
+               "blendshapes_model": blend}
+    if shared:
+        key = (str(video), id(config))
+        pending = _MEDIAPIPE_PENDING.pop(key, None)
+        if pending is not None and pending[0] is config:
+            return pending[1]
+        pose_out, face_out = pose_and_face(
+            video, rois=rois, rate_hz=po.rate_hz, max_gap_s=po.max_gap_s, warn_gap_s=po.warn_gap_s,
+            min_detection_confidence=po.min_detection_confidence,
+            min_tracking_confidence=po.min_tracking_confidence, **pose_kw, **face_kw,
+        )
+        _MEDIAPIPE_PENDING[key] = (config, face_out if stage == "pose" else pose_out)
+        return pose_out if stage == "pose" else face_out
+    sec = po if stage == "pose" else fa
+    common = {"rois": rois, "rate_hz": sec.rate_hz, "max_gap_s": sec.max_gap_s, "warn_gap_s": sec.warn_gap_s,
+              "min_detection_confidence": sec.min_detection_confidence,
+              "min_tracking_confidence": sec.min_tracking_confidence}
+    return pose(video, **common, **pose_kw) if stage == "pose" else face(video, **common, **face_kw)
+
+
+def _pose_stage(
+    video: Path, config: PipelineConfig, meta: VideoInfo, rois: list[ROI]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    return _mediapipe_stage("pose", video, config, rois)
+
+
+def _face_stage(
+    video: Path, config: PipelineConfig, meta: VideoInfo, rois: list[ROI]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    return _mediapipe_stage("face", video, config, rois)
+
+
 #: Feature stages by name: ``stage(video, config, meta, rois) -> (long feature table, info)``. The features each
 #: one provides are listed in :func:`dyadsync.pipeline.config.stage_features`.
 FEATURE_STAGES: dict[str, Callable[[Path, PipelineConfig, VideoInfo, list[ROI]], tuple[pd.DataFrame, dict[str, Any]]]] = {
     "motion": _motion_stage,
+    "pose": _pose_stage,
+    "face": _face_stage,
     "voice": _voice_stage,
 }
 

@@ -263,6 +263,39 @@ def motion_qc(features: pd.DataFrame, persons: Sequence[str], events: pd.DataFra
     return fig
 
 
+def detection_qc(features: pd.DataFrame, persons: Sequence[str]) -> "Figure":
+    """Pose and face detection over time per person: one row per person and extractor, gaps in red.
+
+    Parameters
+    ----------
+    features : DataFrame
+        Long feature table holding ``pose_detected`` and/or ``face_detected`` (0/1 per analysed frame).
+    persons : sequence of str
+        Person names, A first.
+    """
+    rows = [(p, f) for p in persons for f in ("pose_detected", "face_detected")
+            if ((features["person"] == p) & (features["feature"] == f)).any()]
+    fig, (ax,) = _figure(9.0, 0.5 + 0.45 * max(1, len(rows)))
+    for k, (person, feat) in enumerate(rows):
+        sub = features[(features["person"] == person) & (features["feature"] == feat)].sort_values("time_s")
+        t, v = sub["time_s"].to_numpy(), sub["value"].to_numpy()
+        if len(t) == 0:
+            continue
+        step = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
+        edges = np.append(t, t[-1] + step)
+        ok = v > 0
+        for flag, colour in ((True, "#8fbf8f"), (False, "#c44536")):
+            runs = np.diff(np.concatenate([[0], (ok == flag).astype(int), [0]]))
+            for s0, s1 in zip(np.flatnonzero(runs == 1), np.flatnonzero(runs == -1)):
+                ax.broken_barh([(edges[s0], edges[s1] - edges[s0])], (k - 0.35, 0.7), color=colour, lw=0)
+    ax.set_yticks(range(len(rows)), [f"{p}: {f.split('_')[0]}" for p, f in rows])
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.invert_yaxis()
+    ax.set_xlabel("time (s)")
+    ax.set_title("Detection per analysed frame (green: found, red: not found)", loc="left", fontsize=10)
+    return fig
+
+
 def to_svg(fig: "Figure") -> str:
     """The figure as an inline SVG string (no XML header), for self-contained HTML."""
     import io

@@ -71,6 +71,34 @@ def _page(title: str, body: str) -> str:
     )
 
 
+def _detection_qc(result: "SessionResult", rec: dict[str, Any], persons: list[str]) -> list[str]:
+    """QC panel of the MediaPipe stages: detection rate per person and the time ranges without detection."""
+    rows = []
+    for stage in ("pose", "face"):
+        info = rec["features"].get(stage)
+        if not info:
+            continue
+        for person, d in info["detection"].items():
+            ranges = d["no_detection_s"]
+            rows.append({
+                "person": person,
+                "extractor": stage,
+                "detected (% of analysed frames)": d["detection_rate"] * 100,
+                "frames": d["n_frames"],
+                "time ranges without detection": ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in ranges[:20])
+                + (f" (+{len(ranges) - 20} more)" if len(ranges) > 20 else "") or "none",
+            })
+    gap = max((rec["features"][s]["parameters"]["warn_gap_s"] for s in ("pose", "face") if s in rec["features"]),
+              default=0)
+    return [
+        f"<p>Pose and face detection. Time ranges without detection list stretches of at least {gap:g} s; "
+        "features are NaN there (short gaps are interpolated, see the methods).</p>",
+        _table(pd.DataFrame(rows), left=("person", "extractor", "time ranges without detection")),
+        _figure(figures.detection_qc(result.features, persons),
+                "Pose and face detection per analysed frame and person.", "qc-detection"),
+    ]
+
+
 def write_session_report(result: "SessionResult", config: "PipelineConfig", path: str | Path) -> Path:
     """Write the session report (synchrony timeline, lag heatmap, event-locked averages, QC) atomically."""
     rec = result.record
@@ -143,6 +171,8 @@ def write_session_report(result: "SessionResult", config: "PipelineConfig", path
         parts.append(_figure(figures.motion_qc(result.features, persons, events),
                              "Motion energy per person; dotted lines: frames flagged as camera motion or lighting "
                              "artefacts (masked before synchrony).", "qc-motion"))
+    if "pose" in rec["features"] or "face" in rec["features"]:
+        parts.extend(_detection_qc(result, rec, persons))
     parts.append("<h2>Methods</h2>")
     parts.append(f"<p>{html.escape(session_methods(rec, result.moment_tests))}</p>")
     parts.append("<details><summary>All parameters</summary><pre>"

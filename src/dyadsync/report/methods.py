@@ -21,9 +21,43 @@ REFERENCES = {
     "arousal": "Imel, Z. E., Barco, J. S., Brown, H. J., Baucom, B. R., Baer, J. S., Kircher, J. C., & Atkins, D. C. "
     "(2014). The association of therapist empathy and synchrony in vocally encoded arousal. Journal of Counseling "
     "Psychology, 61(1), 146-153.",
+    "blazepose": "Bazarevsky, V., Grishchenko, I., Raveendran, K., Zhu, T., Zhang, F., & Grundmann, M. (2020). "
+    "BlazePose: On-device real-time body pose tracking. arXiv:2006.10204.",
+    "facemesh": "Kartynnik, Y., Ablavatski, A., Grishchenko, I., & Grundmann, M. (2019). Real-time facial surface "
+    "geometry from monocular video on mobile GPUs. arXiv:1907.06724.",
     "moments": "Stern, D. N., et al. (1998). Non-interpretive mechanisms in psychoanalytic therapy: The 'something "
     "more' than interpretation. International Journal of Psycho-Analysis, 79, 903-921.",
 }
+
+
+def _mediapipe_methods(p: dict[str, Any]) -> list[str]:
+    """Sentences on the pose and face stages, when the pipeline ran them."""
+    stages = p["pipeline"]["stages"]
+    out = []
+    if "pose" in stages:
+        po = p["pose"]
+        out.append(
+            f"Body pose was tracked per person with MediaPipe Pose (BlazePose, Bazarevsky et al., 2020; mediapipe "
+            f"0.10.21, model complexity 1) on each person's region at {po['rate_hz']:g} frames/s; speeds of the "
+            "head (ear midpoint), torso (shoulder midpoint), wrists and the mean over upper-body landmarks were "
+            "normalised by the person's median shoulder width, and trunk lean is the angle of the hip-to-shoulder "
+            f"line from vertical. Frames without a pose were missing; gaps up to {po['max_gap_s']:g} s were "
+            "interpolated linearly."
+        )
+    if "face" in stages:
+        fa = p["face"]
+        how = ("cv2.solvePnP with a generic adult face model" if fa["head_pose"] == "pnp"
+               else "a rigid 3-D (Procrustes) fit of a generic adult face model to the mesh")
+        out.append(
+            f"Faces were tracked with MediaPipe Face Mesh (Kartynnik et al., 2019; refined landmarks) on a head "
+            f"region derived from each person's pose, upscaled to {fa['head_crop_px']} pixels. Head yaw, pitch and "
+            f"roll were estimated by {how}; head angular speed from the rotation between consecutive frames; mouth "
+            "opening, smile width and brow raise as landmark distances divided by the inter-ocular distance; eye "
+            "openness as the eyelid gap over eye width; facial motion as the landmark displacement per second "
+            "left after removing head motion (similarity alignment), in inter-ocular distances. Gaps up to "
+            f"{fa['max_gap_s']:g} s were interpolated."
+        )
+    return out
 
 
 def session_methods(record: dict[str, Any], tests: pd.DataFrame | None) -> str:
@@ -50,6 +84,7 @@ def session_methods(record: dict[str, Any], tests: pd.DataFrame | None) -> str:
             + (f", and vocal-arousal synchrony (Imel et al., 2014) in {v['arousal_window_s']:g} s windows where both "
                "persons spoke." if v["arousal"] else ".")
         )
+    text += _mediapipe_methods(p)
     smooth = f"smoothed with a {pre['smooth_s']:g} s moving average and " if pre["smooth_s"] else ""
     transform = ("Fisher z-transformed" if s["fisher_z"] else "Pearson") + (
         ", absolute values" if s["absolute"] else ", signed"
@@ -75,5 +110,8 @@ def session_methods(record: dict[str, Any], tests: pd.DataFrame | None) -> str:
                 f"{row['feature']} around {row['code']} (n = {row['n_events']}): mean z = {row['statistic']:.2f} "
                 f"vs. null mean {row['null_mean']:.2f} (95th percentile {row['null_q']:.2f}), p = {row['p_value']:.3f}."
             )
-    text.append("References: " + " ".join(REFERENCES.values()))
+    stages = p["pipeline"]["stages"]
+    cited = [k for k in REFERENCES if not ((k == "blazepose" and "pose" not in stages and "face" not in stages)
+                                           or (k == "facemesh" and "face" not in stages))]
+    text.append("References: " + " ".join(REFERENCES[k] for k in cited))
     return " ".join(text)
