@@ -2,8 +2,8 @@
 two-speaker attribution on the mixed channels.
 
 Baselines measured in the same run: Praat through parselmouth (when installed, the test extra) and librosa's
-pyin on a 10-s excerpt; attribution is also given relative to f0 + intensity of one channel as long, and on a 20-minute
-sound (the sample repeated ten times) to show how its cost grows with the length of the session.
+pyin on a 10-s excerpt; attribution is also given relative to f0 + intensity of one channel as long, and on a
+20-minute sound (the sample repeated ten times) to show how its cost grows with the length of the session.
 Prints ratios; not part of the test suite.
 
     .venv/bin/python benchmarks/bench_voice.py

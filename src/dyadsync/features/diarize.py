@@ -9,11 +9,13 @@ In order of trust:
    loud) stays attributed to both.
 2. **An annotation of turns** (:func:`activity_from_events`): any Events table (RTTM, ELAN, TextGrid, CSV read
    by :func:`dyadsync.io.events.read_events`) whose codes name the speakers.
-3. **Automatic two-speaker attribution on one channel** (:func:`activity_auto`), with no downloaded model:
-   energy-based voice activity, MFCCs (telephone band, cepstral mean and variance normalised), one-second
-   segments clustered into two groups by spectral clustering of their cosine similarities, and a two-state
-   Viterbi smoothing with a switching penalty. It cannot detect overlapping speech and is the least reliable;
-   :func:`assign_by_mouth` decides which cluster is which person from the face extractor's ``mouth_opening``.
+3. **Automatic two-speaker attribution on one channel** (:func:`activity_auto`), with no downloaded model and no
+   randomness: energy-based voice activity; cepstral coefficients 1-12 (the spectral envelope, not the pitch)
+   whitened by the within-speaker variability that adjacent quarter-second stretches of speech show; one-second
+   segments split in two by agglomerative clustering of their cosine similarities; then Viterbi
+   resegmentation with one Gaussian mixture per speaker and a minimum turn. It cannot detect overlapping speech
+   and is the least reliable; :func:`assign_by_mouth` decides which cluster is which person from the face
+   extractor's ``mouth_opening``.
 
 Activity lives on the prosody grid (10 ms frames); :func:`activity_segments` turns it into speaker segments
 (onset, offset, speaker) and :func:`diarization_error_rate` scores segments against a reference.
