@@ -200,6 +200,16 @@ def test_auto_attribution_warns_when_one_voice_is_split():
     assert act.info["coherence"] < 0.6
 
 
+def test_auto_attribution_of_silence_and_of_a_steady_tone():
+    rng = np.random.default_rng(0)
+    quiet = _auto(1e-4 * rng.standard_normal(3 * 16000))
+    assert not quiet.active.any() and np.isnan(quiet.info["coherence"])
+    tone = np.sin(2 * np.pi * 200 * np.arange(3 * 16000) / 16000) * (np.arange(3 * 16000) >= 8000)
+    with pytest.warns(DyadsyncWarning, match="do not form turns"):
+        act = _auto(tone)
+    assert act.active[:, 0].sum() > 200 and not act.active[:, 1].any()  # one voice: one speaker, no short flips
+
+
 def test_auto_attribution_keeps_the_planted_pitch_convergence(planted_turns, ground_truth):
     """Attribution by vocal tract, not pitch: on the mono mix, every planted turn is found with its speaker (also the
     right person's turns at 205 Hz inside the episodes, near the left's 220 Hz), and the convergence is recovered."""

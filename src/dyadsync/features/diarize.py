@@ -468,7 +468,9 @@ def activity_auto(
     min_run = max(1, int(round(min_turn_s / step)))
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        if np.bincount(labels, minlength=2).min() < min_run:
+        counts = np.bincount(labels, minlength=2)
+        if counts.min() < min_run:  # a speaker with less than one minimum turn: one voice only
+            labels[:] = int(np.argmax(counts))
             break
         loglik = np.column_stack([_gmm_score(x, _gmm_fit(x[labels == k], n_components, int(round(0.5 / step))))
                                   for k in range(2)])
