@@ -1,7 +1,10 @@
-"""Speed of f0 + intensity of one channel, as a multiple of real time (bar: at least 50x).
+"""Speed of f0 + intensity of one channel, as a multiple of real time (bar: at least 50x), and of automatic
+two-speaker attribution on the mixed channels.
 
 Baselines measured in the same run: Praat through parselmouth (when installed, the test extra) and librosa's
-pyin on a 10-s excerpt. Prints ratios; not part of the test suite.
+pyin on a 10-s excerpt; attribution is also given relative to f0 + intensity of one channel as long, and on a
+20-minute sound (the sample repeated ten times) to show how its cost grows with the length of the session.
+Prints ratios; not part of the test suite.
 
     .venv/bin/python benchmarks/bench_voice.py
 """
@@ -13,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dyadsync.features.diarize import activity_auto
 from dyadsync.features.pitch import intensity_track, pitch_track
 from dyadsync.io.audio import read_audio
 
@@ -50,6 +54,15 @@ def main() -> None:
     seg = y[: 10 * sr]
     pyin = best_of(lambda: librosa.pyin(seg, fmin=75, fmax=600, sr=sr, hop_length=sr // 100), n=1)
     print(f"librosa pyin (10 s excerpt): {10 / pyin:.1f}x real time; dyadsync is {pyin / 10 * dur / ours:.0f}x faster")
+
+    # automatic two-speaker attribution on one channel (the two channels mixed), given the intensity contour
+    for reps in (1, 10):
+        mono = np.tile(audio.mono().astype(np.float64), reps)
+        times, level = intensity_track(mono, sr)
+        auto = best_of(lambda: activity_auto(mono, sr, times, intensity_db=level), n=3 if reps == 1 else 1)
+        relative = f" ({auto / ours:.2f}x the time of f0 + intensity above)" if reps == 1 else ""
+        print(f"automatic speaker attribution, mono mix of {dur * reps / 60:.0f} min: {auto:.2f} s = "
+              f"{dur * reps / auto:.0f}x real time{relative}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT, SAMPLE
 
-from dyadsync.errors import EventsError, InputError, NoAudioError
+from dyadsync.errors import DyadsyncWarning, EventsError, InputError, NoAudioError
 from dyadsync.features.diarize import (
     SpeakerActivity, activity_auto, activity_from_events, activity_segments, assign_by_mouth,
     diarization_error_rate,
@@ -163,26 +163,96 @@ def test_prosody_table_shape(sample_voice):
     np.testing.assert_allclose(step, 0.01, atol=1e-6)
 
 
-def test_auto_attribution_on_mono_sample_measured(sample_audio, planted_turns):
-    y = sample_audio.mono()
-    times, db = intensity_track(y, 16000)
+def _auto(y, sr=16000):
+    times, db = intensity_track(y, sr)
+    return activity_auto(y, sr, times, intensity_db=db)
+
+
+def test_auto_attribution_on_mono_sample(sample_audio, planted_turns):
+    """The issue's bar: DER <= 5 % on the sample's two channels mixed to mono (measured 0.6 %)."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        act = activity_auto(y, 16000, times, intensity_db=db)
+        warnings.simplefilter("error", DyadsyncWarning)  # the voices form clear turns: no reliability warning
+        act = _auto(sample_audio.mono())
     der = diarization_error_rate(planted_turns, activity_segments(act))
-    # Measured 15.2 % (confusion 12 %): well above the 5 % bar; see docs/methods/voice.md. Guard against regressions.
-    assert der["der"] <= 0.20, der
+    assert der["der"] <= 0.05, der
+    assert der["mapping"] == {"spk1": "left", "spk2": "right"}  # first voice heard = spk1
+    assert act.info["coherence"] > 0.6
 
 
-@pytest.mark.xfail(strict=True, reason="the issue's 5 % bar for automatic attribution on the mono sample is not "
-                   "met (measured 15 %): the synthetic voices differ mostly in pitch, which MFCC clustering ignores")
-def test_auto_attribution_on_mono_sample_bar(sample_audio, planted_turns):
-    y = sample_audio.mono()
-    times, db = intensity_track(y, 16000)
+def test_auto_attribution_on_a_fresh_conversation_with_close_pitches():
+    """Held out from the tuning: another seed, both voices 200 vs 170 Hz, only the vocal tract (formants) differs."""
+    from dyadsync.simulate.voice import simulate_conversation, synthesize_voices
+
+    turns = simulate_conversation(duration_s=60.0, f0_hz=(200.0, 170.0), seed=5)
+    sound = synthesize_voices(turns, duration_s=60.0, crosstalk_db=-6.0, seed=5)
+    der = diarization_error_rate(turns, activity_segments(_auto(sound.mean(axis=0))))
+    assert der["der"] <= 0.05, der
+
+
+def test_auto_attribution_warns_when_one_voice_is_split():
+    """One voice only: the two clusters alternate at random instead of forming turns, and a warning says so."""
+    from dyadsync.simulate.voice import simulate_conversation, synthesize_voices
+
+    turns = simulate_conversation(duration_s=60.0, seed=5)
+    sound = synthesize_voices(turns[turns["speaker"] == "left"], duration_s=60.0, seed=5)
+    with pytest.warns(DyadsyncWarning, match="do not form turns"):
+        act = _auto(sound.mean(axis=0))
+    assert act.info["coherence"] < 0.6
+
+
+def test_auto_attribution_of_silence_and_of_a_steady_tone():
+    rng = np.random.default_rng(0)
+    quiet = _auto(1e-4 * rng.standard_normal(3 * 16000))
+    assert not quiet.active.any() and np.isnan(quiet.info["coherence"])
+    tone = np.sin(2 * np.pi * 200 * np.arange(3 * 16000) / 16000) * (np.arange(3 * 16000) >= 8000)
+    with pytest.warns(DyadsyncWarning, match="do not form turns"):
+        act = _auto(tone)
+    assert act.active[:, 0].sum() > 200 and not act.active[:, 1].any()  # one voice: one speaker, no short flips
+
+
+def test_auto_attribution_keeps_the_planted_pitch_convergence(planted_turns, ground_truth):
+    """Attribution by vocal tract, not pitch: on the mono mix, every planted turn is found with its speaker (also the
+    right person's turns at 205 Hz inside the episodes, near the left's 220 Hz), and the convergence is recovered."""
+    from dyadsync.synchrony.entrainment import vocal_synchrony
+
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        act = activity_auto(y, 16000, times, intensity_db=db)
-    assert diarization_error_rate(planted_turns, activity_segments(act))["der"] <= 0.05
+        warnings.simplefilter("ignore")  # no video: "first voice heard is called left"
+        res = analyse_voice(SAMPLE / "dyad_session.mp4", speakers="auto")
+    turns = res.turns
+    assert len(turns) == len(planted_turns)
+    merged = pd.merge_asof(planted_turns.sort_values("onset_s"), turns.sort_values("onset_s"), on="onset_s",
+                           direction="nearest", suffixes=("_true", ""))
+    assert (merged["speaker_true"] == merged["speaker"]).all()
+    # within 10 %: the last half second of a turn sometimes goes to the next speaker (measured at most 9 %, median 1 %)
+    np.testing.assert_allclose(merged["f0_mean_hz"], merged["f0_mean_hz_true"], rtol=0.10)
+    table, _ = vocal_synchrony(res.prosody, ["left", "right"], turns=turns, duration_s=120.0)
+    prox = table[table["feature"] == "f0_proximity"]
+    inside = np.zeros(len(prox), bool)
+    for a, b in ground_truth["movement"]["episodes"]:
+        inside |= prox["time_s"].between(a, b).to_numpy()
+    assert prox["sync"][inside].mean() > prox["sync"][~inside].mean() + 1.0
+
+
+def test_min_duration_viterbi_is_exact():
+    """The decoder finds the best path with runs of at least d frames (checked against all 2^12 paths)."""
+    from itertools import product
+
+    from dyadsync.features.diarize import _runs, _viterbi_min_duration
+
+    rng = np.random.default_rng(4)
+    for d in (1, 3):
+        ll = rng.normal(0, 1, (12, 2))
+        pen = rng.uniform(0, 2, 12)
+        best, best_path = -np.inf, None
+        for bits in product((0, 1), repeat=12):
+            p = np.array(bits)
+            runs = np.concatenate([_runs(p == 1)[1] - _runs(p == 1)[0], _runs(p == 0)[1] - _runs(p == 0)[0]])
+            if runs.min() < d:
+                continue
+            score = ll[np.arange(12), p].sum() - pen[1:][p[1:] != p[:-1]].sum()
+            if score > best:
+                best, best_path = score, p
+        np.testing.assert_array_equal(_viterbi_min_duration(ll, pen, d), best_path)
 
 
 @pytest.mark.shared
@@ -195,19 +265,19 @@ def test_auto_attribution_on_real_meeting_speech(shared_data):
         warnings.simplefilter("ignore")
         res = analyse_voice(media / "ami_dev00_2spk.wav", speakers="auto")
     der = diarization_error_rate(ref, activity_segments(res.activity), collar_s=0.25, uem=(start, end))
-    assert der["der"] <= 0.15, der
+    assert der["der"] <= 0.15, der  # measured 3.2 %
 
 
 @pytest.mark.shared
-@pytest.mark.xfail(strict=True, reason="two similar female voices on a telephone channel: MFCC clustering without a "
-                   "learned speaker model confuses them (measured DER 42 %, bar 15 %)")
 def test_auto_attribution_on_phone_conversation(shared_data):
+    """Two similar female voices on a telephone channel (measured DER 5.1 %, bar 15 %)."""
     media = shared_data / "media"
     ref = _rttm_segments(media / "pyannote_sample.rttm")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = analyse_voice(media / "pyannote_sample_2spk_phone.wav", speakers="auto")
-    assert diarization_error_rate(ref, activity_segments(res.activity))["der"] <= 0.15
+    der = diarization_error_rate(ref, activity_segments(res.activity))
+    assert der["der"] <= 0.15, der
 
 
 def test_annotation_of_turns_is_used_as_given(tmp_path, planted_turns):
