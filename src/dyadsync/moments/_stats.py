@@ -1,0 +1,169 @@
+"""Small statistical helpers shared by the moments analyses: permutation p values, effect sizes, FDR."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from .._validate import check_option
+from ..errors import AnalysisError
+
+ALTERNATIVES = ("greater", "less", "two-sided")
+
+
+def rng_from(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """The Generator itself, or a new one seeded with ``seed``."""
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def seed_value(seed: int | np.random.Generator | None) -> int | None:
+    """What to record as the seed: the integer, or None for a Generator passed in."""
+    return None if isinstance(seed, np.random.Generator) else seed
+
+
+def permutation_test(observed: float, null: np.ndarray, alternative: str = "greater") -> dict[str, Any]:
+    """Compare an observed statistic with its null distribution (surrogates, shifts, permutations).
+
+    Parameters
+    ----------
+    observed : float
+    null : ndarray
+        Statistic under each surrogate; non-finite values are left out.
+    alternative : {"greater", "less", "two-sided"}
+
+    Returns
+    -------
+    dict
+        ``p_value`` = (1 + surrogates at least as extreme) / (1 + surrogates) (Phipson & Smyth 2010; two-sided:
+        distance from the null mean); ``z_surrogate`` = probit of the mid-rank one-sided p (positive: above the
+        null; exactly standard-normal-like under the null, which makes it the right input for Stouffer's
+        combination); ``null_mean``, ``null_sd``, ``z_vs_null`` = (observed - null mean) / null SD, ``n_null``.
+    """
+    check_option("alternative", alternative, ALTERNATIVES)
+    null = np.asarray(null, dtype=float)
+    null = null[np.isfinite(null)]
+    n = len(null)
+    if n == 0 or not np.isfinite(observed):
+        return {"p_value": np.nan, "z_surrogate": np.nan, "null_mean": np.nan, "null_sd": np.nan,
+                "z_vs_null": np.nan, "n_null": n}
+    mean = float(null.mean())
+    sd = float(null.std(ddof=1)) if n > 1 else np.nan
+    greater = int(np.sum(null > observed))
+    ties = int(np.sum(null == observed))
+    if alternative == "greater":
+        exceed = greater + ties
+    elif alternative == "less":
+        exceed = int(np.sum(null <= observed))
+    else:
+        exceed = int(np.sum(np.abs(null - mean) >= abs(observed - mean) - 1e-12))
+    p = (1 + exceed) / (1 + n)
+    # Mid-rank p of "greater": uniform on (0, 1) under exchangeability, symmetric, never 0 or 1.
+    p_mid = (greater + 0.5 * ties + 0.5) / (n + 1)
+    return {
+        "p_value": float(p),
+        "z_surrogate": float(stats.norm.isf(p_mid)),
+        "null_mean": mean,
+        "null_sd": sd,
+        "z_vs_null": (observed - mean) / sd if sd and np.isfinite(sd) and sd > 0 else np.nan,
+        "n_null": n,
+    }
+
+
+def cohens_d(a: np.ndarray, b: np.ndarray) -> float:
+    """Cohen's d of ``a`` against ``b`` with the pooled SD (NaN values dropped)."""
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < 2 or len(b) < 2:
+        return float("nan")
+    pooled = ((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (len(a) + len(b) - 2)
+    return float((a.mean() - b.mean()) / np.sqrt(pooled)) if pooled > 0 else float("nan")
+
+
+def cliffs_delta(a: np.ndarray, b: np.ndarray) -> float:
+    """Cliff's delta: P(a > b) - P(a < b) over all pairs (NaN values dropped); computed by ranks, O(n log n)."""
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) == 0 or len(b) == 0:
+        return float("nan")
+    b_sorted = np.sort(b)
+    below = np.searchsorted(b_sorted, a, side="left")  # b < a
+    above = len(b) - np.searchsorted(b_sorted, a, side="right")  # b > a
+    return float((below.sum() - above.sum()) / (len(a) * len(b)))
+
+
+def fdr_bh(p_values: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p values (q values); NaN stays NaN and is not counted."""
+    p = np.asarray(p_values, dtype=float)
+    q = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    if m == 0:
+        return q
+    order = np.argsort(p[ok])
+    ranked = p[ok][order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.clip(adjusted, 0, 1)
+    q[ok] = out
+    return q
+
+
+def stouffer(z: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Stouffer's combined z: sum(w z) / sqrt(sum(w^2)) over finite z."""
+    z = np.asarray(z, float)
+    w = np.ones_like(z) if weights is None else np.asarray(weights, float)
+    ok = np.isfinite(z) & np.isfinite(w)
+    if not ok.any():
+        return float("nan")
+    return float(np.sum(w[ok] * z[ok]) / np.sqrt(np.sum(w[ok] ** 2)))
+
+
+def p_from_z(z: float, alternative: str = "greater") -> float:
+    """Normal-theory p value of a z statistic."""
+    check_option("alternative", alternative, ALTERNATIVES)
+    if not np.isfinite(z):
+        return float("nan")
+    if alternative == "greater":
+        return float(stats.norm.sf(z))
+    if alternative == "less":
+        return float(stats.norm.cdf(z))
+    return float(2 * stats.norm.sf(abs(z)))
+
+
+def require(condition: bool, message: str) -> None:
+    """Raise AnalysisError with ``message`` unless ``condition``."""
+    if not condition:
+        raise AnalysisError(message)
+
+
+def circular_shifts(
+    rng: np.random.Generator, n_shifts: int, total_s: float, min_shift_s: float
+) -> np.ndarray:
+    """``n_shifts`` offsets drawn uniformly from ``[min_shift_s, total_s - min_shift_s]`` (s).
+
+    Raises
+    ------
+    AnalysisError
+        When ``2 * min_shift_s >= total_s`` (no room for a shift).
+    """
+    if 2 * min_shift_s >= total_s:
+        raise AnalysisError(
+            f"a minimum shift of {min_shift_s:.1f} s leaves no room for shifts in a series of {total_s:.1f} s"
+        )
+    return rng.uniform(min_shift_s, total_s - min_shift_s, size=int(n_shifts))
+
+
+def shift_times(times_s: np.ndarray, shift_s: float | np.ndarray, start_s: float, total_s: float) -> np.ndarray:
+    """Event times moved by ``shift_s`` circularly within ``[start_s, start_s + total_s)``.
+
+    With an array of shifts, returns shape ``(n_shifts, n_times)``.
+    """
+    t = np.asarray(times_s, float)
+    s = np.asarray(shift_s, float)
+    if s.ndim:
+        return start_s + np.mod(t[None, :] - start_s + s[:, None], total_s)
+    return start_s + np.mod(t - start_s + s, total_s)

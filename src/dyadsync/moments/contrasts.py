@@ -1,0 +1,256 @@
+"""PRE / DURING / POST epochs of synchrony against random matched-duration epochs from uncoded time.
+
+Question: is synchrony before, during or after the coded moments different from synchrony at uncoded times of the
+same session?
+
+Method (after DyadSync's ``categoryPerm``, Kleinbub et al.): every event gives three epochs of the within-session
+z-scored synchrony: PRE ``[onset - epoch_s, onset)``, DURING ``[onset, offset]`` (a point event: ``epoch_s``
+centred on the onset) and POST ``(offset, offset + epoch_s]``. Each epoch is summarised by its mean, and the
+epochs of a type by their mean (or median). The null distribution draws, ``n_random`` times, one random epoch of
+the same duration for every real epoch, from *uncoded* time (samples not covered by any event, widened by
+``exclude_margin_s``). ``p = (1 + #{null >= observed}) / (1 + n_random)``. Effect sizes compare the real epoch
+means with all random epoch means: Cohen's d (pooled SD) and Cliff's delta (P(real > random) - P(real < random)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import numpy as np
+import pandas as pd
+
+from .._validate import check_option, check_positive
+from ..errors import AnalysisError
+from ._series import Grid, Quiet, regular_grid
+from ._stats import cliffs_delta, cohens_d, permutation_test, rng_from, seed_value
+from .guards import event_checks, warn_checks
+
+EPOCHS = ("pre", "during", "post")
+EPOCH_COLUMNS = ("event", "code", "onset_s", "offset_s", "epoch", "start_s", "end_s", "n_samples", "mean_sync",
+                 "mean_z")
+
+
+@dataclass
+class EpochContrasts:
+    """Result of :func:`epoch_contrasts`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per epoch type (``pre``, ``during``, ``post``): the statistic (mean or median of the epoch means,
+        z), its null distribution's mean and SD, ``p_value``, ``z_surrogate``, ``cohens_d``, ``cliffs_delta``,
+        counts, guard-rails and every parameter with the seed.
+    epochs : DataFrame
+        One row per epoch: the real epochs of every event and up to ``n_baseline`` random epochs of ``epoch_s``
+        away from the events (``epoch = "random"``), with their mean synchrony (raw and z): the input of the
+        across-dyad mixed model.
+    """
+
+    table: pd.DataFrame
+    epochs: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def uncoded_mask(grid: Grid, onsets_s: np.ndarray, offsets_s: np.ndarray, margin_s: float = 0.0) -> np.ndarray:
+    """Boolean mask of the samples not covered by any event (each event widened by ``margin_s`` on both sides)."""
+    coded = np.zeros(grid.n + 1, dtype=int)
+    lo = np.clip(grid.index(np.asarray(onsets_s, float) - margin_s), 0, grid.n)
+    hi = np.clip(grid.index(np.asarray(offsets_s, float) + margin_s) + 1, 0, grid.n)
+    np.add.at(coded, lo, 1)
+    np.add.at(coded, hi, -1)
+    return np.cumsum(coded)[: grid.n] == 0
+
+
+class _Prefix:
+    """Mean of a series over sample ranges ``[start, stop)`` from prefix sums (NaN ignored)."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        ok = np.isfinite(x)
+        self.sum = np.concatenate([[0.0], np.cumsum(np.where(ok, x, 0.0))])
+        self.cnt = np.concatenate([[0], np.cumsum(ok)])
+        self.n = len(x)
+
+    def mean(self, start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a = np.clip(start, 0, self.n)
+        b = np.clip(stop, 0, self.n)
+        c = self.cnt[b] - self.cnt[a]
+        with Quiet(), np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(c > 0, (self.sum[b] - self.sum[a]) / c, np.nan), c
+
+
+def epoch_bounds(
+    grid: Grid, onsets_s: np.ndarray, offsets_s: np.ndarray, epoch_s: float
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Sample ranges ``[start, stop)`` of the PRE, DURING and POST epoch of every event."""
+    length = max(1, int(round(epoch_s / grid.step_s)))
+    on = grid.index(onsets_s)
+    off = grid.index(offsets_s)
+    point = off <= on
+    during_start = np.where(point, on - length // 2, on)
+    during_stop = np.where(point, on - length // 2 + length, off + 1)
+    return {
+        "pre": (on - length, on),
+        "during": (during_start, during_stop),
+        "post": (off + 1, off + 1 + length),
+    }
+
+
+def _valid_starts(free: np.ndarray, length: int) -> np.ndarray:
+    """Start indices of the windows of ``length`` samples lying wholly in ``free``."""
+    if length > len(free):
+        return np.empty(0, dtype=int)
+    c = np.concatenate([[0], np.cumsum(~free)])
+    return np.flatnonzero(c[length:] - c[:-length] == 0)
+
+
+def _non_overlapping(rng: np.random.Generator, starts: np.ndarray, length: int, k: int) -> np.ndarray:
+    """Up to ``k`` of ``starts`` (in random order) whose windows of ``length`` samples do not overlap."""
+    chosen: list[int] = []
+    for s in rng.permutation(starts):
+        if len(chosen) >= k:
+            break
+        if all(abs(int(s) - c) >= length for c in chosen):
+            chosen.append(int(s))
+    return np.array(chosen, dtype=int)
+
+
+def epoch_contrasts(
+    times_s: np.ndarray,
+    values: np.ndarray,
+    onsets_s: np.ndarray,
+    offsets_s: np.ndarray | None = None,
+    *,
+    exclude_onsets_s: np.ndarray | None = None,
+    exclude_offsets_s: np.ndarray | None = None,
+    epoch_s: float = 60.0,
+    n_random: int = 1000,
+    n_baseline: int = 20,
+    exclude_margin_s: float = 0.0,
+    centrality: str = "mean",
+    alternative: str = "greater",
+    min_events: int = 5,
+    code: str = "",
+    seed: int | np.random.Generator | None = 0,
+) -> EpochContrasts:
+    """PRE, DURING and POST epochs of z-scored synchrony against random matched-duration epochs of uncoded time.
+
+    Parameters
+    ----------
+    times_s, values : ndarray, shape (n,)
+        Regularly spaced synchrony series (window centres, s) and its values.
+    onsets_s, offsets_s : ndarray, shape (n_events,)
+        The events of one type, s; ``offsets_s`` None means point events.
+    exclude_onsets_s, exclude_offsets_s : ndarray or None
+        Every coded event of the session (all codes), whose time is not "uncoded"; None uses the events given.
+    epoch_s : float, default 60
+        Length of PRE and POST (and DURING for point events), s.
+    n_random : int, default 1000
+        Random draws for the null distribution.
+    n_baseline : int, default 20
+        Random epochs of ``epoch_s`` added to :attr:`EpochContrasts.epochs` as a baseline for the across-dyad model:
+        not overlapping each other, and at least ``epoch_s`` away from every coded event (so that they share no
+        sample with a PRE or POST epoch); fewer when the session has no room for them.
+    exclude_margin_s : float, default 0
+        Widen every coded event by this much on both sides before taking the rest as uncoded time, s.
+    centrality : {"mean", "median"}, default "mean"
+        How the epochs of a type are summarised.
+    alternative : {"greater", "less", "two-sided"}, default "greater"
+    min_events : int, default 5
+    code : str
+        Code of the events (written to the epochs table).
+    seed : int, Generator or None
+
+    Returns
+    -------
+    EpochContrasts
+
+    Raises
+    ------
+    AnalysisError
+        When uncoded time is too short for a random epoch of some duration, or no epoch holds a value.
+    """
+    check_option("centrality", centrality, ("mean", "median"))
+    check_option("alternative", alternative, ("greater", "less", "two-sided"))
+    epoch_s = check_positive("epoch_s", epoch_s)
+    n_random = int(check_positive("n_random", n_random))
+    grid = regular_grid(times_s, values)
+    onsets = np.asarray(onsets_s, float)
+    offsets = onsets.copy() if offsets_s is None else np.asarray(offsets_s, float)
+    keep = grid.inside(onsets)
+    onsets, offsets = onsets[keep], offsets[keep]
+    if len(onsets) == 0:
+        raise AnalysisError("no event lies within the synchrony series")
+    if exclude_onsets_s is None:
+        ex_on, ex_off = onsets, offsets
+    else:
+        ex_on = np.asarray(exclude_onsets_s, float)
+        ex_off = ex_on.copy() if exclude_offsets_s is None else np.asarray(exclude_offsets_s, float)
+    free = uncoded_mask(grid, ex_on, ex_off, exclude_margin_s) & np.isfinite(grid.z)
+    checks = event_checks(onsets, offsets, series_start_s=grid.t0, series_end_s=grid.t_end, tmin_s=-epoch_s,
+                          tmax_s=epoch_s, min_events=min_events)
+    notes = warn_checks(checks, f"epoch contrasts{' of ' + code if code else ''}")
+    rng = rng_from(seed)
+    pz, praw = _Prefix(grid.z), _Prefix(grid.values)
+    bounds = epoch_bounds(grid, onsets, offsets, epoch_s)
+    summarise = np.nanmean if centrality == "mean" else np.nanmedian
+    rows, epoch_rows = [], []
+    uncoded_s = float(free.sum() * grid.step_s)
+    for name in EPOCHS:
+        start, stop = bounds[name]
+        obs, count = pz.mean(start, stop)
+        raw, _ = praw.mean(start, stop)
+        for e in range(len(onsets)):
+            epoch_rows.append((e, code, onsets[e], offsets[e], name, grid.t0 + start[e] * grid.step_s,
+                               grid.t0 + (stop[e] - 1) * grid.step_s, int(count[e]), raw[e], obs[e]))
+        ok = np.isfinite(obs)
+        if not ok.any():
+            raise AnalysisError(f"no {name.upper()} epoch holds a synchrony value")
+        lengths = np.clip(stop - start, 1, None)[ok]
+        null_means = np.empty((n_random, int(ok.sum())))
+        for j, length in enumerate(lengths):
+            starts = _valid_starts(free, int(length))
+            if len(starts) == 0:
+                raise AnalysisError(
+                    f"uncoded time ({uncoded_s:.0f} s) holds no stretch of {length * grid.step_s:.0f} s for a random "
+                    f"{name.upper()} epoch; shorten epoch_s or exclude_margin_s"
+                )
+            s = starts[rng.integers(0, len(starts), size=n_random)]
+            null_means[:, j], _ = pz.mean(s, s + int(length))
+        with Quiet():
+            observed = float(summarise(obs[ok]))
+            null = summarise(null_means, axis=1)
+        test = permutation_test(observed, null, alternative)
+        rows.append({
+            "analysis": f"contrast_{name}",
+            "epoch": name,
+            "statistic_name": f"{centrality}_epoch_z",
+            "statistic": observed,
+            **{k: test[k] for k in ("null_mean", "null_sd", "z_vs_null", "z_surrogate", "p_value")},
+            "cohens_d": cohens_d(obs[ok], null_means.ravel()),
+            "cliffs_delta": cliffs_delta(obs[ok], null_means.ravel()),
+            "mean_sync": float(np.nanmean(raw[ok])),
+            "n_events": int(ok.sum()),
+            "n_random": n_random,
+            "epoch_s": epoch_s,
+            "exclude_margin_s": exclude_margin_s,
+            "uncoded_s": uncoded_s,
+            "centrality": centrality,
+            "alternative": alternative,
+            **{k: checks[k] for k in ("n_near_edge", "n_overlapping_epochs", "too_few_events", "min_events")},
+            "warnings": notes,
+            "seed": seed_value(seed),
+        })
+    # Baseline epochs of epoch_s for the across-dyad model: from time at least one epoch away from every coded
+    # event (so that they share no sample with a PRE or POST epoch) and not overlapping each other, so that they
+    # are as independent as the event epochs.
+    length = max(1, int(round(epoch_s / grid.step_s)))
+    away = uncoded_mask(grid, ex_on, ex_off, max(exclude_margin_s, epoch_s)) & np.isfinite(grid.z)
+    starts = _non_overlapping(rng, _valid_starts(away, length), length, n_baseline)
+    if len(starts):
+        chosen = np.sort(starts)
+        bz, cnt = pz.mean(chosen, chosen + length)
+        braw, _ = praw.mean(chosen, chosen + length)
+        for i, s in enumerate(chosen):
+            epoch_rows.append((-1, code, np.nan, np.nan, "random", grid.t0 + s * grid.step_s,
+                               grid.t0 + (s + length - 1) * grid.step_s, int(cnt[i]), braw[i], bz[i]))
+    epochs = pd.DataFrame.from_records(epoch_rows, columns=list(EPOCH_COLUMNS))
+    return EpochContrasts(table=pd.DataFrame(rows), epochs=epochs)
+

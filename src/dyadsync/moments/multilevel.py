@@ -1,0 +1,263 @@
+"""Across dyads: combined surrogate z (Stouffer), epoch-level mixed models, forest tables and FDR.
+
+Every function takes tidy tables as the session analyses write them (one row per session and test, or per
+epoch), with a ``dyad`` column (and ``session`` when dyads have several sessions), so that a batch of finished runs
+can be analysed without recomputing anything.
+
+* :func:`combine_sessions`: each session's statistic is compared with its *own* surrogates, giving a z score
+  (``z_surrogate``: the probit of the mid-rank one-sided p, standard normal under the null); sessions of a dyad
+  are combined first (Stouffer), then dyads (Stouffer, equal weights): ``Z = sum z_d / sqrt(D)``. The null
+  hypothesis is that in no dyad are the events related to synchrony.
+* :func:`epoch_mixed_model`: epoch means of synchrony (PRE, DURING, POST and random baseline epochs, or DURING
+  epochs of several codes or modalities) in a linear mixed model with a random intercept per dyad (and a variance
+  component per session when dyads have several sessions), statsmodels ``MixedLM``; one contrast per level against
+  the reference level, Wald z tests.
+* :func:`fdr_bh`: Benjamini-Hochberg q values over all contrasts; both functions above add ``q_value``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import AnalysisError
+from ._stats import fdr_bh, p_from_z, stouffer
+
+__all__ = ["combine_sessions", "epoch_mixed_model", "fdr_bh", "forest_table"]
+
+DEFAULT_BY = ("feature", "code", "analysis", "statistic_name")
+
+
+def _groups(table: pd.DataFrame, by: Sequence[str]) -> list[tuple[tuple[Any, ...], pd.DataFrame]]:
+    cols = [c for c in by if c in table.columns]
+    if not cols:
+        return [((), table)]
+    return [((k,) if not isinstance(k, tuple) else k, g) for k, g in table.groupby(cols, sort=False, dropna=False)]
+
+
+def combine_sessions(
+    tests: pd.DataFrame,
+    *,
+    by: Sequence[str] = DEFAULT_BY,
+    z_column: str = "z_surrogate",
+    dyad_column: str = "dyad",
+) -> pd.DataFrame:
+    """Combine per-session surrogate z scores across sessions within dyads, then across dyads (Stouffer).
+
+    Parameters
+    ----------
+    tests : DataFrame
+        One row per session and test, with ``z_column``, ``dyad_column`` (missing: every row its own dyad),
+        ``statistic``, ``p_value`` and ``alternative`` (missing: ``"greater"``), plus the ``by`` columns.
+    by : sequence of str
+        Columns that identify a test (those present are used).
+    z_column : str, default "z_surrogate"
+    dyad_column : str, default "dyad"
+
+    Returns
+    -------
+    DataFrame
+        One row per test: the ``by`` columns, ``n_dyads``, ``n_sessions``, ``mean_statistic``,
+        ``share_significant`` (sessions with p < .05), ``stouffer_z``, ``p_value`` (normal, in the direction of
+        the test's ``alternative``), ``alternative``, ``q_value`` (Benjamini-Hochberg over all rows).
+    """
+    if z_column not in tests.columns:
+        raise AnalysisError(f"the tests table has no {z_column!r} column; columns: {list(tests.columns)}")
+    t = tests.copy()
+    if dyad_column not in t.columns:
+        t[dyad_column] = np.arange(len(t)).astype(str)
+    rows = []
+    cols = [c for c in by if c in t.columns]
+    for key, g in _groups(t, cols):
+        g = g[np.isfinite(g[z_column].astype(float))]
+        if g.empty:
+            continue
+        per_dyad = g.groupby(dyad_column)[z_column].agg(lambda z: stouffer(z.to_numpy(float)))
+        z = stouffer(per_dyad.to_numpy(float))
+        alternative = str(g["alternative"].iloc[0]) if "alternative" in g.columns else "greater"
+        rows.append({
+            **dict(zip(cols, key)),
+            "n_dyads": int(per_dyad.size),
+            "n_sessions": int(len(g)),
+            "mean_statistic": float(g["statistic"].astype(float).mean()) if "statistic" in g.columns else np.nan,
+            "share_significant": float((g["p_value"].astype(float) < 0.05).mean()) if "p_value" in g.columns
+            else np.nan,
+            "stouffer_z": z,
+            "p_value": p_from_z(z, alternative),
+            "alternative": alternative,
+        })
+    out = pd.DataFrame(rows)
+    if not out.empty:
+        out["q_value"] = fdr_bh(out["p_value"].to_numpy())
+    return out
+
+
+def forest_table(
+    tests: pd.DataFrame,
+    *,
+    analysis: str = "event_locked",
+    statistic_name: str = "mean_z_during",
+    by: Sequence[str] = ("feature", "code"),
+    dyad_column: str = "dyad",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Per-session estimates with intervals and their combination, for a forest plot.
+
+    The estimate of a session is its statistic minus the mean of its own null distribution (e.g. the excess of
+    z-scored synchrony during the events over shifted events), with a ``level`` interval of +-z * null SD. The
+    combined row (``dyad = "combined"``) is the inverse-variance weighted mean of the session estimates with its
+    interval, and the Stouffer z and p of :func:`combine_sessions`.
+
+    Returns
+    -------
+    DataFrame
+        ``by`` columns, ``dyad``, ``session``, ``estimate``, ``ci_low``, ``ci_high``, ``weight``, ``p_value``.
+    """
+    sel = tests
+    if "analysis" in tests.columns:
+        sel = sel[sel["analysis"] == analysis]
+    if "statistic_name" in tests.columns:
+        sel = sel[sel["statistic_name"] == statistic_name]
+    zq = float(stats.norm.isf((1 - level) / 2))
+    rows = []
+    cols = [c for c in by if c in sel.columns]
+    for key, g in _groups(sel, cols):
+        est = (g["statistic"] - g["null_mean"]).to_numpy(float)
+        se = g["null_sd"].to_numpy(float)
+        ok = np.isfinite(est) & np.isfinite(se) & (se > 0)
+        for i, (_, row) in enumerate(g.iterrows()):
+            rows.append({
+                **dict(zip(cols, key)),
+                "dyad": str(row.get(dyad_column, i)),
+                "session": str(row.get("session", row.get(dyad_column, i))),
+                "estimate": est[i], "ci_low": est[i] - zq * se[i], "ci_high": est[i] + zq * se[i],
+                "weight": 1 / se[i] ** 2 if ok[i] else np.nan, "p_value": float(row.get("p_value", np.nan)),
+            })
+        if ok.any():
+            w = 1 / se[ok] ** 2
+            mean = float(np.sum(w * est[ok]) / w.sum())
+            half = zq / np.sqrt(w.sum())
+            combined = combine_sessions(g, by=(), dyad_column=dyad_column) if "z_surrogate" in g.columns else None
+            p = float(combined["p_value"].iloc[0]) if combined is not None and len(combined) else np.nan
+            rows.append({**dict(zip(cols, key)), "dyad": "combined", "session": "combined", "estimate": mean,
+                         "ci_low": mean - half, "ci_high": mean + half, "weight": float(w.sum()), "p_value": p})
+    return pd.DataFrame(rows)
+
+
+def epoch_mixed_model(
+    epochs: pd.DataFrame,
+    *,
+    outcome: str = "mean_sync",
+    factor: str = "epoch",
+    reference: str = "random",
+    by: Sequence[str] = ("feature", "code"),
+    groups: str = "dyad",
+    session: str | None = "session",
+) -> pd.DataFrame:
+    """Epoch-level linear mixed model: ``outcome ~ factor`` with a random intercept per dyad, one fit per ``by``.
+
+    Parameters
+    ----------
+    epochs : DataFrame
+        One row per epoch with ``outcome``, ``factor``, ``groups`` (dyad), optionally ``session`` and the ``by``
+        columns (e.g. the epochs tables of :func:`dyadsync.moments.contrasts.epoch_contrasts` from many sessions,
+        with ``dyad`` and ``session`` added).
+    outcome : str, default "mean_sync"
+        Column to model: ``mean_sync`` (synchrony as computed; differences between sessions go to the random
+        effects) or ``mean_z`` (within-session z; every session then has mean 0, which makes its epochs negatively
+        correlated and the model conservative).
+    factor : str, default "epoch"
+        Column whose levels are contrasted with ``reference`` (e.g. ``epoch``; ``code`` to compare event types;
+        ``feature`` to compare modalities).
+    reference : str, default "random"
+        Reference level.
+    by : sequence of str
+        One model per combination of these columns (those present and not equal to ``factor``).
+    groups : str, default "dyad"
+        Random intercept per level of this column.
+    session : str or None, default "session"
+        When present and dyads have several sessions, a variance component per session within dyad.
+
+    Returns
+    -------
+    DataFrame
+        One row per contrast: the ``by`` columns, ``term`` (level vs reference), ``level``, ``reference``,
+        ``estimate``, ``se``, ``z``, ``p_value``, ``ci_low``, ``ci_high``, ``n_epochs``, ``n_dyads``,
+        ``n_sessions``, ``model`` (``mixedlm`` or ``ols`` when there is a single dyad), ``converged``,
+        ``group_var`` (random-intercept variance), ``q_value`` (Benjamini-Hochberg over all rows).
+
+    Raises
+    ------
+    AnalysisError
+        When a needed column is missing or the reference level is absent.
+    """
+    import statsmodels.formula.api as smf
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    for col in (outcome, factor):
+        if col not in epochs.columns:
+            raise AnalysisError(f"the epochs table has no {col!r} column; columns: {list(epochs.columns)}")
+    data = epochs.copy()
+    if groups not in data.columns:
+        data[groups] = "all"
+    data = data[np.isfinite(data[outcome].astype(float))]
+    data[factor] = data[factor].astype(str)
+    cols = [c for c in by if c in data.columns and c != factor]
+    rows = []
+    for key, g in _groups(data, cols):
+        levels = sorted(set(g[factor]))
+        if reference not in levels:
+            raise AnalysisError(f"reference level {reference!r} of {factor!r} not found; levels: {levels}")
+        if len(levels) < 2:
+            continue
+        g = g.rename(columns={outcome: "_y", factor: "_f", groups: "_g"}).reset_index(drop=True)
+        formula = f"_y ~ C(_f, Treatment(reference={reference!r}))"
+        n_dyads = g["_g"].nunique()
+        n_sessions = g[session].nunique() if session and session in g.columns else n_dyads
+        converged, group_var, model = True, np.nan, "mixedlm"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if n_dyads >= 2:
+                vc = {"session": "0 + C(" + session + ")"} if session and session in g.columns and n_sessions > n_dyads else None
+                fit = smf.mixedlm(formula, g, groups="_g", re_formula="1", vc_formula=vc).fit(reml=True, method=["lbfgs", "powell"])
+                converged = bool(getattr(fit, "converged", True))
+                group_var = float(np.asarray(fit.cov_re)[0, 0]) if fit.cov_re is not None and np.size(fit.cov_re) else np.nan
+            else:
+                fit = smf.ols(formula, g).fit()
+                model = "ols"
+        if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+            converged = False
+        ci = fit.conf_int()
+        for term in fit.params.index:
+            if not term.startswith("C(_f"):
+                continue
+            level = term.split("[T.")[-1].rstrip("]")
+            rows.append({
+                **dict(zip(cols, key)),
+                "factor": factor,
+                "term": f"{level} vs {reference}",
+                "level": level,
+                "reference": reference,
+                "estimate": float(fit.params[term]),
+                "se": float(fit.bse[term]),
+                "z": float(fit.tvalues[term]),
+                "p_value": float(fit.pvalues[term]),
+                "ci_low": float(ci.loc[term, 0]),
+                "ci_high": float(ci.loc[term, 1]),
+                "n_epochs": int(len(g)),
+                "n_dyads": int(n_dyads),
+                "n_sessions": int(n_sessions),
+                "outcome": outcome,
+                "model": model,
+                "converged": converged,
+                "group_var": group_var,
+            })
+    out = pd.DataFrame(rows)
+    if not out.empty:
+        out["q_value"] = fdr_bh(out["p_value"].to_numpy())
+    return out
