@@ -587,7 +587,7 @@ def _read_textgrid(path: Path, tiers: Iterable[str] | None) -> pd.DataFrame:
     def take(kind: type, what: str) -> Any:
         nonlocal pos
         if pos >= len(tokens):
-            raise EventsError(path, f"TextGrid ends early: expected {what}")
+            raise EventsError(path, f"not a readable TextGrid: it ends early (expected {what})")
         tok = tokens[pos]
         ok = isinstance(tok, kind) and not (kind is float and isinstance(tok, bool))
         if not ok:
@@ -595,7 +595,7 @@ def _read_textgrid(path: Path, tiers: Iterable[str] | None) -> pd.DataFrame:
         pos += 1
         return tok
 
-    if take(str, "'ooTextFile'") != "ooTextFile" or take(str, "'TextGrid'") != "TextGrid":
+    if not take(str, "'ooTextFile'").startswith("ooTextFile") or take(str, "'TextGrid'") != "TextGrid":
         raise EventsError(path, "not a Praat TextGrid (the header must say ooTextFile / TextGrid)")
     take(float, "xmin")
     take(float, "xmax")

@@ -3,7 +3,9 @@
 * **Event types / coders** (:func:`compare_groups`): is synchrony during events of type A different from
   synchrony during events of type B (moments of meeting vs innovative moments vs ruptures; coder 1's moments vs
   coder 2's)? Statistic: mean z during A events minus mean z during B events. Null: the labels are permuted among
-  the events of both groups (the groups are exchangeable under the null hypothesis that they do not differ).
+  the events of both groups (the groups are exchangeable under the null hypothesis that they do not differ); for
+  coders, who mark mostly the same moments, events of the two coders within a tolerance are paired and labels are
+  swapped within pairs (a free permutation would be conservative).
 * **Modalities** (:func:`compare_modalities`): is the rise of synchrony at the events larger in one modality
   (e.g. body motion) than in another (e.g. head motion or voice)? Statistic: mean z during the events in modality
   A minus the same in modality B. Null: all events shifted together circularly (as for the event-locked test),
@@ -42,6 +44,7 @@ def compare_groups(
     epoch_s: float = 60.0,
     n_permutations: int = 1000,
     alternative: str = "two-sided",
+    pair_within_s: float | None = None,
     seed: int | np.random.Generator | None = 0,
 ) -> dict[str, Any]:
     """Synchrony during events of group ``a`` versus group ``b`` (codes or coders), by label permutation.
@@ -61,6 +64,10 @@ def compare_groups(
     n_permutations : int, default 1000
     alternative : {"greater", "less", "two-sided"}, default "two-sided"
         ``"greater"``: synchrony higher during ``a`` than ``b``.
+    pair_within_s : float or None
+        Pair the events of ``a`` and ``b`` whose onsets lie within this many seconds (optimal one-to-one
+        matching), and permute labels within pairs only (and freely among the unpaired events). Use it for coders,
+        who mark mostly the same moments: free permutation would then be conservative.
     seed : int, Generator or None
 
     Returns
@@ -88,9 +95,22 @@ def compare_groups(
         raise AnalysisError(f"comparing {by} {a!r} with {b!r}: one of them has no event with synchrony values")
     observed = float(means[labels].mean() - means[~labels].mean())
     rng = rng_from(seed)
+    onsets = sub["onset_s"].to_numpy(float)[ok]
+    pairs = np.empty((0, 2), dtype=int)
+    if pair_within_s is not None:
+        from .matching import _assign
+
+        ia, ib = np.flatnonzero(labels), np.flatnonzero(~labels)
+        ea, eb = _assign(onsets[ib], onsets[ia], float(pair_within_s))  # (a index, b index) into ia, ib
+        pairs = np.column_stack([ia[ea], ib[eb]])
+    loose = np.setdiff1d(np.arange(len(labels)), pairs.ravel())
     null = np.empty(n_permutations)
     for i in range(n_permutations):
-        perm = rng.permutation(labels)
+        perm = labels.copy()
+        perm[loose] = rng.permutation(labels[loose])
+        if len(pairs):
+            swap = rng.random(len(pairs)) < 0.5
+            perm[pairs[swap, 0]], perm[pairs[swap, 1]] = False, True
         null[i] = means[perm].mean() - means[~perm].mean()
     t = permutation_test(observed, null, alternative)
     return {
@@ -107,6 +127,8 @@ def compare_groups(
         **{k: t[k] for k in ("null_mean", "null_sd", "z_vs_null", "z_surrogate", "p_value")},
         "alternative": alternative,
         "n_permutations": n_permutations,
+        "n_pairs": int(len(pairs)),
+        "pair_within_s": float(pair_within_s) if pair_within_s is not None else float("nan"),
         "epoch_s": epoch_s,
         "seed": seed_value(seed),
     }

@@ -3,13 +3,20 @@
 Question: is synchrony before, during or after the coded moments different from synchrony at uncoded times of the
 same session?
 
-Method (after DyadSync's ``categoryPerm``, Kleinbub et al.): every event gives three epochs of the within-session
-z-scored synchrony: PRE ``[onset - epoch_s, onset)``, DURING ``[onset, offset]`` (a point event: ``epoch_s``
-centred on the onset) and POST ``(offset, offset + epoch_s]``. Each epoch is summarised by its mean, and the
-epochs of a type by their mean (or median). The null distribution draws, ``n_random`` times, one random epoch of
-the same duration for every real epoch, from *uncoded* time (samples not covered by any event, widened by
-``exclude_margin_s``). ``p = (1 + #{null >= observed}) / (1 + n_random)``. Effect sizes compare the real epoch
-means with all random epoch means: Cohen's d (pooled SD) and Cliff's delta (P(real > random) - P(real < random)).
+Method: every event gives three epochs of the within-session z-scored synchrony: PRE ``[onset - epoch_s, onset)``,
+DURING ``[onset, offset]`` (a point event: ``epoch_s`` centred on the onset) and POST ``(offset, offset +
+epoch_s]``. Each epoch is summarised by its mean, the epochs of a type by their mean (or median).
+
+* **Effect sizes** (as DyadSync's ``categoryPerm``, Kleinbub et al.): the real epoch means against random epochs of
+  the same durations drawn ``n_random`` times from *uncoded* time (samples not covered by any event, widened by
+  ``exclude_margin_s``): Cohen's d (pooled SD) and Cliff's delta (P(real > random) - P(real < random)).
+* **Test**: the statistic is the epochs' centrality minus the mean of uncoded time. Its null distribution moves
+  all events of the session together by ``n_shifts`` random circular shifts and recomputes *both* the epochs and
+  uncoded time. ``p = (1 + #{null >= observed}) / (1 + n_shifts)``. Comparing the real epochs with random epochs
+  from the uncoded time of the real events only (``p_random_epochs``, categoryPerm's p, also reported) ignores that
+  uncoded time is the complement of the events: when the events happen to fall on high synchrony, uncoded time is
+  lower by construction, and that test rejects too often (about 1.5 times the nominal rate in
+  ``benchmarks/bench_moments_calibration.py``).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import pandas as pd
 from .._validate import check_option, check_positive
 from ..errors import AnalysisError
 from ._series import Grid, Quiet, regular_grid
-from ._stats import cliffs_delta, cohens_d, permutation_test, rng_from, seed_value
+from ._stats import circular_shifts, cliffs_delta, cohens_d, permutation_test, rng_from, seed_value
 from .guards import event_checks, warn_checks
 
 EPOCHS = ("pre", "during", "post")
@@ -80,9 +87,13 @@ def epoch_bounds(
     grid: Grid, onsets_s: np.ndarray, offsets_s: np.ndarray, epoch_s: float
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Sample ranges ``[start, stop)`` of the PRE, DURING and POST epoch of every event."""
-    length = max(1, int(round(epoch_s / grid.step_s)))
-    on = grid.index(onsets_s)
-    off = grid.index(offsets_s)
+    return _bounds_from_index(grid.index(onsets_s), grid.index(offsets_s), grid.step_s, epoch_s)
+
+
+def _bounds_from_index(
+    on: np.ndarray, off: np.ndarray, step_s: float, epoch_s: float
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    length = max(1, int(round(epoch_s / step_s)))
     point = off <= on
     during_start = np.where(point, on - length // 2, on)
     during_stop = np.where(point, on - length // 2 + length, off + 1)
@@ -91,6 +102,29 @@ def epoch_bounds(
         "during": (during_start, during_stop),
         "post": (off + 1, off + 1 + length),
     }
+
+
+def _shifted_free_means(
+    grid: Grid, onsets_s: np.ndarray, offsets_s: np.ndarray, margin_s: float, shifts: np.ndarray
+) -> np.ndarray:
+    """Mean z of uncoded time after circularly shifting every coded event by each shift (in samples)."""
+    lo = grid.index(np.asarray(onsets_s, float) - margin_s)
+    hi = grid.index(np.asarray(offsets_s, float) + margin_s) + 1
+    n = grid.n
+    finite = np.isfinite(grid.z)
+    z = np.where(finite, grid.z, 0.0)
+    out = np.empty(len(shifts))
+    for i, k in enumerate(shifts):
+        a = lo + k
+        b = hi + k
+        coded = np.zeros(2 * n + 1, dtype=int)  # room for the wrapped part, folded back below
+        np.add.at(coded, np.clip(a, 0, 2 * n), 1)
+        np.add.at(coded, np.clip(b, 0, 2 * n), -1)
+        c = np.cumsum(coded)[: 2 * n]
+        covered = (c[:n] + c[n:]) > 0
+        free = ~covered & finite
+        out[i] = z[free].mean() if free.any() else np.nan
+    return out
 
 
 def _valid_starts(free: np.ndarray, length: int) -> np.ndarray:
@@ -121,6 +155,8 @@ def epoch_contrasts(
     exclude_onsets_s: np.ndarray | None = None,
     exclude_offsets_s: np.ndarray | None = None,
     epoch_s: float = 60.0,
+    n_shifts: int = 1000,
+    min_shift_s: float | None = None,
     n_random: int = 1000,
     n_baseline: int = 20,
     exclude_margin_s: float = 0.0,
@@ -142,8 +178,12 @@ def epoch_contrasts(
         Every coded event of the session (all codes), whose time is not "uncoded"; None uses the events given.
     epoch_s : float, default 60
         Length of PRE and POST (and DURING for point events), s.
+    n_shifts : int, default 1000
+        Circular shifts of all events for the test.
+    min_shift_s : float or None
+        Smallest shift, s; None uses the larger of the longest event plus one epoch and 5% of the session.
     n_random : int, default 1000
-        Random draws for the null distribution.
+        Draws of random matched-duration epochs from uncoded time (effect sizes and ``p_random_epochs``).
     n_baseline : int, default 20
         Random epochs of ``epoch_s`` added to :attr:`EpochContrasts.epochs` as a baseline for the across-dyad model:
         not overlapping each other, and at least ``epoch_s`` away from every coded event (so that they share no
@@ -193,6 +233,15 @@ def epoch_contrasts(
     summarise = np.nanmean if centrality == "mean" else np.nanmedian
     rows, epoch_rows = [], []
     uncoded_s = float(free.sum() * grid.step_s)
+    # Circular shifts of all events together: the analysed events, and the coded time of every event.
+    total = grid.total_s
+    if min_shift_s is None:
+        min_shift_s = min(max(float(np.max(offsets - onsets)) + epoch_s, 0.05 * total), 0.45 * total)
+    shifts = np.round(circular_shifts(rng, int(check_positive("n_shifts", n_shifts)), total, min_shift_s)
+                      / grid.step_s).astype(int)
+    null_free_mean = _shifted_free_means(grid, ex_on, ex_off, exclude_margin_s, shifts)
+    free_mean = float(np.mean(grid.z[free])) if free.any() else float("nan")
+    on_idx, off_idx = grid.index(onsets), grid.index(offsets)
     for name in EPOCHS:
         start, stop = bounds[name]
         obs, count = pz.mean(start, stop)
@@ -215,19 +264,30 @@ def epoch_contrasts(
             s = starts[rng.integers(0, len(starts), size=n_random)]
             null_means[:, j], _ = pz.mean(s, s + int(length))
         with Quiet():
-            observed = float(summarise(obs[ok]))
-            null = summarise(null_means, axis=1)
+            centre = float(summarise(obs[ok]))
+            random_centres = summarise(null_means, axis=1)
+            # the same epochs of the shifted events, against the uncoded time of the shifted events
+            sh_on = (on_idx[None, :] + shifts[:, None]) % grid.n
+            sh_bounds = _bounds_from_index(sh_on, sh_on + (off_idx - on_idx)[None, :], grid.step_s, epoch_s)[name]
+            shifted, _ = pz.mean(*sh_bounds)
+            null = summarise(shifted, axis=1) - null_free_mean
+        observed = centre - free_mean
         test = permutation_test(observed, null, alternative)
         rows.append({
             "analysis": f"contrast_{name}",
             "epoch": name,
-            "statistic_name": f"{centrality}_epoch_z",
+            "statistic_name": f"{centrality}_epoch_z_minus_uncoded",
             "statistic": observed,
             **{k: test[k] for k in ("null_mean", "null_sd", "z_vs_null", "z_surrogate", "p_value")},
+            "epoch_z": centre,
+            "uncoded_z": free_mean,
+            "p_random_epochs": permutation_test(centre, random_centres, alternative)["p_value"],
             "cohens_d": cohens_d(obs[ok], null_means.ravel()),
             "cliffs_delta": cliffs_delta(obs[ok], null_means.ravel()),
             "mean_sync": float(np.nanmean(raw[ok])),
             "n_events": int(ok.sum()),
+            "n_shifts": int(len(shifts)),
+            "min_shift_s": float(min_shift_s),
             "n_random": n_random,
             "epoch_s": epoch_s,
             "exclude_margin_s": exclude_margin_s,

@@ -23,8 +23,8 @@ from ..errors import DyadsyncWarning
 #: Fewer events of a type than this are counted and warned about.
 MIN_EVENTS = 5
 
-PRECEDES = "synchrony precedes the events"
-FOLLOWS = "synchrony follows the events"
+PRECEDES = "synchrony peaks before the event onsets"
+FOLLOWS = "synchrony peaks after the event onsets"
 NOT_EVIDENCE = "lead shorter than half the synchrony window: not evidence of precedence"
 UNDETERMINED = "undetermined"
 

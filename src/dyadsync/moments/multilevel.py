@@ -28,7 +28,7 @@ from scipy import stats
 from ..errors import AnalysisError
 from ._stats import fdr_bh, p_from_z, stouffer
 
-__all__ = ["combine_sessions", "epoch_mixed_model", "fdr_bh", "forest_table"]
+__all__ = ["across_dyads", "combine_sessions", "epoch_mixed_model", "fdr_bh", "forest_table"]
 
 DEFAULT_BY = ("feature", "code", "analysis", "statistic_name")
 
@@ -260,4 +260,41 @@ def epoch_mixed_model(
     out = pd.DataFrame(rows)
     if not out.empty:
         out["q_value"] = fdr_bh(out["p_value"].to_numpy())
+    return out
+
+
+def across_dyads(tests: pd.DataFrame, epochs: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Every across-dyad analysis of a set of sessions, from their concatenated tidy tables.
+
+    Parameters
+    ----------
+    tests : DataFrame
+        The sessions' ``moment_tests`` tables concatenated, with ``session`` and ``dyad`` columns.
+    epochs : DataFrame or None
+        The sessions' ``moment_epochs`` tables concatenated, with ``session`` and ``dyad`` columns.
+
+    Returns
+    -------
+    dict of DataFrame
+        ``combined`` (:func:`combine_sessions` over every test), ``forest`` (:func:`forest_table` of the
+        event-locked test), ``mixed_model``: PRE/DURING/POST against random baseline epochs per feature and code,
+        and, when present, DURING epochs of every code against the first code (event types) and of every feature
+        against the first feature (modalities), all in one table with ``q_value`` over all contrasts.
+    """
+    out = {"combined": combine_sessions(tests), "forest": forest_table(tests), "mixed_model": pd.DataFrame()}
+    if epochs is None or epochs.empty or epochs["dyad"].nunique() < 2:
+        return out
+    models = [epoch_mixed_model(epochs, factor="epoch", reference="random")]
+    during = epochs[epochs["epoch"] == "during"]
+    codes = sorted(during["code"].astype(str).unique())
+    if len(codes) > 1:
+        models.append(epoch_mixed_model(during, factor="code", reference=codes[0], by=("feature",), outcome="mean_z"))
+    features = sorted(during["feature"].astype(str).unique()) if "feature" in during.columns else []
+    if len(features) > 1:
+        models.append(epoch_mixed_model(during, factor="feature", reference=features[0], by=("code",),
+                                        outcome="mean_z"))
+    table = pd.concat([m for m in models if len(m)], ignore_index=True) if any(len(m) for m in models) else pd.DataFrame()
+    if len(table):
+        table["q_value"] = fdr_bh(table["p_value"].to_numpy())
+    out["mixed_model"] = table
     return out

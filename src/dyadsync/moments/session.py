@@ -195,7 +195,7 @@ def analyse_moments(
                     c = epoch_contrasts(
                         t, v, on, off, exclude_onsets_s=events["onset_s"].to_numpy(float),
                         exclude_offsets_s=events["offset_s"].to_numpy(float), epoch_s=float(_p(params, "epoch_s")),
-                        n_random=int(_p(params, "n_random")), n_baseline=int(_p(params, "n_baseline")),
+                        n_shifts=n_shifts, n_random=int(_p(params, "n_random")), n_baseline=int(_p(params, "n_baseline")),
                         exclude_margin_s=float(_p(params, "exclude_margin_s")), alternative=_p(params, "alternative"),
                         min_events=min_events, code=code, seed=unit_seed + 1,
                     )
@@ -278,8 +278,9 @@ def _event_locked_rows(test: dict[str, Any], feature: str, code: str) -> list[di
         "statistic", "statistic_name", "p_value", "z_surrogate", "null_mean", "null_sd", "null_q", "z_vs_null",
         "above_band", "analysis")}
     mean_row = {k: v for k, v in base.items() if k not in ("max_statistic", "max_q", "p_max", "z_surrogate_max",
-                                                             "cluster_mass", "p_cluster")}
-    max_row = {**shared, "analysis": "event_locked_max", "statistic_name": "max_studentised_deviation",
+                                                             "cluster_mass", "p_cluster", "latency_s", "precedence")}
+    max_row = {**{k: v for k, v in shared.items() if k not in ("latency_s", "precedence")},
+               "analysis": "event_locked_max", "statistic_name": "max_studentised_deviation",
                "statistic": test["max_statistic"], "p_value": test["p_max"], "z_surrogate": test["z_surrogate_max"],
                "null_q": test["max_q"]}
     cluster_row = {**shared, "analysis": "event_locked_cluster", "statistic_name": "max_cluster_mass",
@@ -313,7 +314,7 @@ def _comparisons(
         for i, (a, b) in enumerate(itertools.combinations(coders, 2)):
             try:
                 r = compare_groups(t, v, ev, by="coder", a=a, b=b, epoch_s=epoch_s, n_permutations=n,
-                                   seed=seed + 37 * i + 101 * j)
+                                   pair_within_s=float(_p(params, "tolerance_s")), seed=seed + 37 * i + 101 * j)
             except DyadsyncError as exc:
                 skip(f"{feature} compare coders {a} vs {b}", exc)
                 continue

@@ -1,0 +1,281 @@
+"""The moments analyses on finished runs (folders written by ``dyadsync run``), for one or many sessions.
+
+``dyadsync moments RUN_DIR... --codes FILE... --out DIR`` calls :func:`analyse_runs`: every session's synchrony
+(``synchrony.parquet``), features (``features.parquet``, for the surrogate peak threshold) and parameters
+(``run.json``) are read back, its coded events are read (or taken from the run's ``events.parquet``), the
+moments analyses run per session, and the across-dyad analyses combine them. A session that fails (a missing file,
+codes that do not fit) is reported and skipped; the others still finish. Every output is written atomically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import __version__
+from ..errors import ConfigError, DyadsyncError, DyadsyncWarning, InputError
+from ..io.store import write_csv, write_json, write_parquet
+from .multilevel import across_dyads
+from .session import MOMENT_TABLES, analyse_moments
+
+log = logging.getLogger("dyadsync")
+
+#: Files written by :func:`analyse_runs` besides the per-session tables of :data:`MOMENT_TABLES`.
+BATCH_OUTPUTS = {
+    "sessions": "sessions.parquet",
+    "events": "events.parquet",
+    "combined": "across_dyads.parquet",
+    "forest": "forest.parquet",
+    "mixed_model": "mixed_model.parquet",
+    "report": "moments_report.html",
+    "record": "moments_run.json",
+}
+
+
+@dataclass
+class RunData:
+    """What a finished run folder holds for the moments analyses."""
+
+    run_dir: Path
+    synchrony: pd.DataFrame
+    features: pd.DataFrame | None
+    events: pd.DataFrame | None
+    record: dict[str, Any]
+
+
+@dataclass
+class MomentsBatch:
+    """Result of :func:`analyse_runs`: per-session tables (concatenated, with ``session`` and ``dyad``), the
+    across-dyad tables, one row per session, and the files written."""
+
+    tables: dict[str, pd.DataFrame]
+    across: dict[str, pd.DataFrame]
+    sessions: pd.DataFrame
+    written: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    """Read a run folder's synchrony, features, events and run record.
+
+    Raises
+    ------
+    InputError
+        When the folder, its ``run.json`` or its ``synchrony.parquet`` is missing.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise InputError(run_dir, "run folder not found (a folder written by `dyadsync run`)")
+    for name in ("run.json", "synchrony.parquet"):
+        if not (run_dir / name).is_file():
+            raise InputError(run_dir, f"no {name}: not a finished `dyadsync run` folder")
+    record = json.loads((run_dir / "run.json").read_text())
+    features = pd.read_parquet(run_dir / "features.parquet") if (run_dir / "features.parquet").is_file() else None
+    events = pd.read_parquet(run_dir / "events.parquet") if (run_dir / "events.parquet").is_file() else None
+    return RunData(run_dir, pd.read_parquet(run_dir / "synchrony.parquet"), features, events, record)
+
+
+def _config(record: dict[str, Any], pipeline: str | Path | None) -> Any:
+    from ..pipeline.config import config_from_dict, load_pipeline
+
+    data = {k: v for k, v in record["pipeline"].items() if k != "source"}
+    config = config_from_dict(data)
+    if pipeline is not None:
+        config.moments = load_pipeline(pipeline).moments
+    return config
+
+
+def pair_codes(run_dirs: Sequence[Path], codes: Sequence[str | Path] | None) -> list[list[Path] | None]:
+    """Which codes file(s) belong to which run: one per run in order, several for a single run (one per coder),
+    or comma-separated lists per run; None: the run's own ``events.parquet``.
+
+    Raises
+    ------
+    ConfigError
+        When the numbers do not pair up.
+    """
+    if not codes:
+        return [None] * len(run_dirs)
+    groups = [[Path(p) for p in str(c).split(",") if p] for c in codes]
+    if len(run_dirs) == 1:
+        return [[p for g in groups for p in g]]
+    if len(groups) != len(run_dirs):
+        raise ConfigError(
+            f"{len(run_dirs)} run folders but {len(codes)} --codes entries: give one codes file per run folder, in "
+            "the same order (several coders' files of one session joined by commas), or none to use each run's "
+            "events.parquet"
+        )
+    return groups
+
+
+def analyse_runs(
+    run_dirs: Sequence[str | Path],
+    out_dir: str | Path,
+    *,
+    codes: Sequence[str | Path] | None = None,
+    dyads: Sequence[str] | None = None,
+    pipeline: str | Path | None = None,
+    csv: bool = False,
+    report: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> MomentsBatch:
+    """Run the moments analyses on finished runs and combine them across dyads.
+
+    Parameters
+    ----------
+    run_dirs : sequence of path
+        Folders written by ``dyadsync run``.
+    out_dir : path
+        Output folder (created).
+    codes : sequence of path or None
+        Coded events per run (see :func:`pair_codes`); None uses each run's ``events.parquet``.
+    dyads : sequence of str or None
+        Dyad of each run (sessions of one dyad share a label); None: each run its own dyad, named after its folder.
+    pipeline : path or None
+        A pipeline TOML whose ``[moments]`` section replaces the runs' own moments parameters.
+    csv : bool, default False
+        Also write every table as CSV.
+    report : bool, default True
+        Write ``moments_report.html``.
+    progress : callable or None
+        Called with a short message per session.
+
+    Returns
+    -------
+    MomentsBatch
+
+    Raises
+    ------
+    ConfigError
+        For codes or dyads that do not pair with the run folders, or when every session failed.
+    """
+    run_dirs = [Path(r) for r in run_dirs]
+    if not run_dirs:
+        raise ConfigError("no run folder given")
+    say = progress or (lambda msg: log.info(msg))
+    code_files = pair_codes(run_dirs, codes)
+    if dyads is not None and len(dyads) != len(run_dirs):
+        raise ConfigError(f"{len(run_dirs)} run folders but {len(dyads)} dyad labels; give one per run folder")
+    names = _unique([r.resolve().name for r in run_dirs])
+    dyad_of = list(dyads) if dyads is not None else names
+    out = Path(out_dir)
+    per: dict[str, list[pd.DataFrame]] = {k: [] for k in [*MOMENT_TABLES, "events"]}
+    sessions, caught, params_used, window = [], [], None, None
+    for run_dir, files, name, dyad in zip(run_dirs, code_files, names, dyad_of):
+        say(f"moments: {name}")
+        row = {"session": name, "dyad": dyad, "run_dir": str(run_dir),
+               "codes": ", ".join(p.name for p in files) if files else "events.parquet of the run",
+               "n_events": 0, "status": "ok"}
+        try:
+            with warnings.catch_warnings(record=True) as records:
+                warnings.simplefilter("always", DyadsyncWarning)
+                tables, events, config = _one_session(run_dir, files, pipeline)
+            for w in records:
+                if issubclass(w.category, DyadsyncWarning):
+                    caught.append(f"{name}: {w.message}")
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        except DyadsyncError as exc:
+            row["status"] = f"failed: {exc}"
+            caught.append(f"{name}: {exc}")
+            warnings.warn(f"{name}: {exc}; session skipped", DyadsyncWarning, stacklevel=2)
+            sessions.append(row)
+            continue
+        params_used = params_used or dataclasses.asdict(config.moments)
+        window = window or config.synchrony.window_s
+        row["n_events"] = int(len(events))
+        sessions.append(row)
+        for key, table in tables.items():
+            per[key].append(table.assign(session=name, dyad=dyad))
+        per["events"].append(events.assign(session=name, dyad=dyad))
+    session_table = pd.DataFrame(sessions)
+    if (session_table["status"] != "ok").all():
+        raise ConfigError("every session failed: " + "; ".join(session_table["status"]))
+    tables = {k: _concat(v) for k, v in per.items()}
+    across = across_dyads(tables["moment_tests"], tables["moment_epochs"])
+    written = []
+    for key, table in [("sessions", session_table), ("events", tables["events"]), *[(k, across[k]) for k in
+                       ("combined", "forest", "mixed_model")]]:
+        written.append(_save(table, out / BATCH_OUTPUTS[key], csv))
+    for key, fname in MOMENT_TABLES.items():
+        written.append(_save(tables[key], out / fname, csv))
+    if report:
+        from ..report.html import write_moments_report
+
+        write_moments_report(session_table, tables, across, params_used or {}, out / BATCH_OUTPUTS["report"],
+                             warnings_=caught, window_s=window)
+        written.append(BATCH_OUTPUTS["report"])
+    record = {
+        "dyadsync_version": __version__,
+        "command": "moments",
+        "sessions": sessions,
+        "moments": params_used,
+        "pipeline_override": str(pipeline) if pipeline else None,
+        "warnings": caught,
+        "outputs": [*written, BATCH_OUTPUTS["record"]],
+    }
+    write_json(record, out / BATCH_OUTPUTS["record"])
+    return MomentsBatch(tables=tables, across=across, sessions=session_table, written=record["outputs"],
+                        warnings=caught)
+
+
+def _one_session(
+    run_dir: Path, files: list[Path] | None, pipeline: str | Path | None
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, Any]:
+    from ..io.events import read_events
+    from ..pipeline.session import surrogate_synchrony
+
+    run = load_run(run_dir)
+    config = _config(run.record, pipeline)
+    duration = run.record.get("inputs", {}).get("video", {}).get("duration_s")
+    if files:
+        events = read_events(files if len(files) > 1 else files[0], duration_s=duration,
+                             codes=config.moments.codes or None, on_outside=config.moments.on_outside)
+    elif run.events is not None:
+        events = run.events
+        if config.moments.codes:
+            events = events[events["code"].isin(config.moments.codes)]
+    else:
+        raise InputError(run_dir, "no events.parquet in the run and no --codes for it")
+    if events.empty:
+        raise InputError(run_dir, "no coded events to analyse")
+    surrogates = None
+    m = config.moments
+    if {"peaks", "matching", "coincidence"} & set(m.analyses):
+        if run.features is None:
+            warnings.warn(f"{run_dir}: no features.parquet, so no surrogate synchrony: peak analyses skipped",
+                          DyadsyncWarning, stacklevel=2)
+        else:
+            surrogates, _ = surrogate_synchrony(run.features, config)
+    window = {f: config.synchrony.window_s for f in config.synchrony.features}
+    result = analyse_moments(run.synchrony, events, m, window_s=window, surrogate_sync=surrogates,
+                             duration_s=duration)
+    return result.tables, events, config
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if f is not None and len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"session": [], "dyad": []})
+
+
+def _save(table: pd.DataFrame, path: Path, csv: bool) -> str:
+    write_parquet(table, path)
+    if csv:
+        write_csv(table, path.with_suffix(".csv"))
+    return path.name
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
+    return out
