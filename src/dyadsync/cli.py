@@ -43,10 +43,11 @@ def _cmd_moments(args: argparse.Namespace) -> int:
             print(f"[dyadsync] {msg}", file=sys.stderr)
 
     batch = analyse_runs(args.run_dirs, args.out, codes=args.codes, dyads=args.dyads, pipeline=args.pipeline,
-                         csv=args.csv, progress=progress)
+                         csv=args.csv, report=not args.no_report, max_session_figures=args.session_figures,
+                         progress=progress)
     failed = (batch.sessions["status"] != "ok").sum()
     report = Path(args.out) / BATCH_OUTPUTS["report"]
-    print(report.resolve() if report.exists() else Path(args.out).resolve())
+    print(report.resolve() if report.exists() and not args.no_report else Path(args.out).resolve())
     return 1 if failed else 0
 
 
@@ -94,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     moments.add_argument("--pipeline", type=Path,
                          help="pipeline TOML whose [moments] section replaces the runs' moments parameters")
     moments.add_argument("--csv", action="store_true", help="also write every table as CSV")
+    moments.add_argument("--no-report", action="store_true", help="write the tables only, no moments_report.html")
+    moments.add_argument("--session-figures", type=int, default=6, metavar="N",
+                         help="draw each session's figures in the report only up to N sessions (default 6)")
     moments.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     moments.set_defaults(func=_cmd_moments)
     return parser

@@ -23,7 +23,9 @@ def seed_value(seed: int | np.random.Generator | None) -> int | None:
     return None if isinstance(seed, np.random.Generator) else seed
 
 
-def permutation_test(observed: float, null: np.ndarray, alternative: str = "greater") -> dict[str, Any]:
+def permutation_test(
+    observed: float, null: np.ndarray, alternative: str = "greater", *, ties: np.random.Generator | None = None
+) -> dict[str, Any]:
     """Compare an observed statistic with its null distribution (surrogates, shifts, permutations).
 
     Parameters
@@ -32,6 +34,10 @@ def permutation_test(observed: float, null: np.ndarray, alternative: str = "grea
     null : ndarray
         Statistic under each surrogate; non-finite values are left out.
     alternative : {"greater", "less", "two-sided"}
+    ties : Generator or None
+        For discrete statistics (rates, F1), null values equal to the observed one are counted as more extreme
+        at random (each with probability 1/2 in rank order, from this Generator), which makes the p value exactly
+        uniform under the null instead of conservative; ``p_conservative`` keeps the count with all ties.
 
     Returns
     -------
@@ -46,23 +52,28 @@ def permutation_test(observed: float, null: np.ndarray, alternative: str = "grea
     null = null[np.isfinite(null)]
     n = len(null)
     if n == 0 or not np.isfinite(observed):
-        return {"p_value": np.nan, "z_surrogate": np.nan, "null_mean": np.nan, "null_sd": np.nan,
-                "z_vs_null": np.nan, "n_null": n}
+        return {"p_value": np.nan, "p_conservative": np.nan, "z_surrogate": np.nan, "null_mean": np.nan,
+                "null_sd": np.nan, "z_vs_null": np.nan, "n_null": n}
     mean = float(null.mean())
     sd = float(null.std(ddof=1)) if n > 1 else np.nan
     greater = int(np.sum(null > observed))
-    ties = int(np.sum(null == observed))
+    n_ties = int(np.sum(null == observed))
     if alternative == "greater":
-        exceed = greater + ties
+        strict, tied = greater, n_ties
     elif alternative == "less":
-        exceed = int(np.sum(null <= observed))
+        strict, tied = int(np.sum(null < observed)), n_ties
     else:
-        exceed = int(np.sum(np.abs(null - mean) >= abs(observed - mean) - 1e-12))
+        d, d_obs = np.abs(null - mean), abs(observed - mean)
+        strict, tied = int(np.sum(d > d_obs + 1e-12)), int(np.sum(np.abs(d - d_obs) <= 1e-12))
+    p_conservative = (1 + strict + tied) / (1 + n)
+    # random tie-breaking: the observed value's rank among the tied ones is uniform
+    exceed = strict + (int(ties.integers(0, tied + 1)) if ties is not None else tied)
     p = (1 + exceed) / (1 + n)
     # Mid-rank p of "greater": uniform on (0, 1) under exchangeability, symmetric, never 0 or 1.
-    p_mid = (greater + 0.5 * ties + 0.5) / (n + 1)
+    p_mid = (greater + 0.5 * n_ties + 0.5) / (n + 1)
     return {
         "p_value": float(p),
+        "p_conservative": float(p_conservative),
         "z_surrogate": float(stats.norm.isf(p_mid)),
         "null_mean": mean,
         "null_sd": sd,

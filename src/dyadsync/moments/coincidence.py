@@ -13,7 +13,8 @@ Method: for two series of event times A and B, with a coincidence window ``delta
 Both directions are computed: synchrony peaks as A and events as B ("peaks before events": do peaks precede the
 moments?) and events as A and peaks as B ("events before peaks": does synchrony rise after the moments?). Each
 rate is compared with shifted-event surrogates (all event times moved together circularly, keeping their number
-and spacing; the peaks stay), ``p = (1 + #{null >= observed}) / (1 + n_shifts)``. Donges et al.'s analytical test
+and spacing; the peaks stay), ``p = (1 + #{null >= observed}) / (1 + n_shifts)``, null values equal to the
+observed rate counted at random (rates take few values; ``p_conservative`` counts every tie). Donges et al.'s analytical test
 (Poisson processes) is given as ``p_poisson``; synchrony peaks are not Poisson (they keep a minimum distance), so
 the surrogate p is the one to report.
 
@@ -175,13 +176,14 @@ def event_coincidence(
         # precursor: share of B events; trigger: share of A events
         n_target, n_other = (b_n, a_n) if kind == "precursor" else (a_n, b_n)
         k = int(round(observed[j] * n_target)) if np.isfinite(observed[j]) else 0
-        t = permutation_test(float(observed[j]), null[:, j], "greater")
+        t = permutation_test(float(observed[j]), null[:, j], "greater", ties=rng)
         tests.append({
             "analysis": f"coincidence_{kind}",
             "direction": direction,
             "statistic_name": f"{kind}_rate",
             "statistic": float(observed[j]),
-            **{key: t[key] for key in ("null_mean", "null_sd", "z_vs_null", "z_surrogate", "p_value")},
+            **{key: t[key] for key in ("null_mean", "null_sd", "z_vs_null", "z_surrogate", "p_value",
+                                       "p_conservative")},
             "p_poisson": poisson_p(k, n_target, n_other, delta_s, tau_s, span),
             "n_coincidences": k,
             "n_events": int(len(events)),

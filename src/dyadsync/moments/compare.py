@@ -25,7 +25,7 @@ from .._validate import check_option, check_positive
 from ..errors import AnalysisError
 from ._series import Grid, Quiet, regular_grid
 from ._stats import circular_shifts, cohens_d, permutation_test, rng_from, seed_value
-from .contrasts import _Prefix, epoch_bounds
+from .contrasts import _bounds_from_index, _Prefix, epoch_bounds
 
 
 def _during_means(grid: Grid, onsets: np.ndarray, offsets: np.ndarray, epoch_s: float) -> np.ndarray:
@@ -183,20 +183,22 @@ def compare_modalities(
     if len(on) == 0:
         raise AnalysisError("no event lies within the synchrony series")
 
-    def stat(o: np.ndarray, f: np.ndarray) -> float:
-        with Quiet():
-            return float(np.nanmean(_during_means(ga, o, f, epoch_s)) - np.nanmean(_during_means(gb, o, f, epoch_s)))
+    pa, pb = _Prefix(ga.z), _Prefix(gb.z)
+    on_idx, off_idx = ga.index(on), ga.index(off)
 
-    observed = stat(on, off)
+    def stats_for(starts: np.ndarray) -> np.ndarray:
+        # starts: (m, n_events) onset indices -> (m,) mean z during the events in A minus in B
+        start, stop = _bounds_from_index(starts, starts + (off_idx - on_idx)[None, :], ga.step_s, epoch_s)["during"]
+        with Quiet():
+            return np.nanmean(pa.mean(start, stop)[0], axis=1) - np.nanmean(pb.mean(start, stop)[0], axis=1)
+
+    observed = float(stats_for(on_idx[None, :])[0])
     total = ga.total_s
     if min_shift_s is None:
         min_shift_s = max(float(np.max(off - on)), 0.05 * total)
     rng = rng_from(seed)
-    shifts = circular_shifts(rng, n_shifts, total, min_shift_s)
-    null = np.empty(n_shifts)
-    for i, s in enumerate(shifts):
-        o = ga.t0 + np.mod(on - ga.t0 + s, total)
-        null[i] = stat(o, o + (off - on))
+    shifts = np.round(circular_shifts(rng, n_shifts, total, min_shift_s) / ga.step_s).astype(int)
+    null = stats_for((on_idx[None, :] + shifts[:, None]) % ga.n)
     t = permutation_test(observed, null, alternative)
     return {
         "analysis": "compare_modality",

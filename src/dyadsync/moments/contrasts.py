@@ -21,12 +21,14 @@ epoch_s]``. Each epoch is summarised by its mean, the epochs of a type by their 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
 from .._validate import check_option, check_positive
-from ..errors import AnalysisError
+from ..errors import AnalysisError, DyadsyncWarning
 from ._series import Grid, Quiet, regular_grid
 from ._stats import circular_shifts, cliffs_delta, cohens_d, permutation_test, rng_from, seed_value
 from .guards import event_checks, warn_checks
@@ -125,6 +127,13 @@ def _shifted_free_means(
         free = ~covered & finite
         out[i] = z[free].mean() if free.any() else np.nan
     return out
+
+
+def _room(free: np.ndarray, length: int) -> int:
+    """How many non-overlapping windows of ``length`` samples fit in the runs of ``free``."""
+    edges = np.diff(np.concatenate([[0], free.astype(int), [0]]))
+    runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    return int(np.sum(runs // max(1, length)))
 
 
 def _valid_starts(free: np.ndarray, length: int) -> np.ndarray:
@@ -263,6 +272,16 @@ def epoch_contrasts(
                 )
             s = starts[rng.integers(0, len(starts), size=n_random)]
             null_means[:, j], _ = pz.mean(s, s + int(length))
+        room = _room(free, int(np.median(lengths)))
+        if room < len(lengths):
+            short = (f"epoch contrasts{' of ' + code if code else ''}: uncoded time ({uncoded_s:.0f} s) holds only "
+                     f"{room} non-overlapping {name.upper()} epoch(s) of {np.median(lengths) * grid.step_s:.0f} s for "
+                     f"{len(lengths)} events: the random epochs overlap heavily and Cohen's d and Cliff's delta are "
+                     "unstable")
+            warnings.warn(short, DyadsyncWarning, stacklevel=2)
+            notes_here = "; ".join(x for x in (notes, short) if x)
+        else:
+            notes_here = notes
         with Quiet():
             centre = float(summarise(obs[ok]))
             random_centres = summarise(null_means, axis=1)
@@ -295,7 +314,7 @@ def epoch_contrasts(
             "centrality": centrality,
             "alternative": alternative,
             **{k: checks[k] for k in ("n_near_edge", "n_overlapping_epochs", "too_few_events", "min_events")},
-            "warnings": notes,
+            "warnings": notes_here,
             "seed": seed_value(seed),
         })
     # Baseline epochs of epoch_s for the across-dyad model: from time at least one epoch away from every coded

@@ -217,8 +217,11 @@ def event_locked_average(
     lo_q, hi_q = (1 - band) / 2 * 100, (1 + band) / 2 * 100
     with Quiet():
         n_contrib = np.sum(np.isfinite(take(z, on_idx[:, None] + rel[None, :])), axis=0)
-        mu = np.nanmean(null_curves, axis=0)
-        sd = np.nanstd(null_curves, axis=0, ddof=1)
+        # Studentise against all curves, the observed one included, so that it is treated exactly as each shifted
+        # curve is (a curve that helps define the mean and SD looks slightly less extreme against them).
+        every = np.vstack([real_curve, null_curves])
+        mu = np.nanmean(every, axis=0)
+        sd = np.nanstd(every, axis=0, ddof=1)
         sd = np.where(sd > 0, sd, np.nan)
         s_obs = (real_curve[0] - mu) / sd
         s_null = (null_curves - mu) / sd
@@ -230,15 +233,15 @@ def event_locked_average(
         max_at = _directional_argmax(s_obs, alternative)
         # --- cluster mass
         clusters, cluster_id, null_max_mass = _clusters(
-            real_curve[0], null_curves, s_obs, s_null, alternative, cluster_alpha
+            real_curve[0], null_curves, s_obs, s_null, alternative, cluster_alpha, every
         )
         curve = pd.DataFrame(
             {
                 "rel_time_s": rel * step,
                 "mean_z": real_curve[0],
                 "n_events": n_contrib,
-                "null_mean": mu,
-                "null_sd": sd,
+                "null_mean": np.nanmean(null_curves, axis=0),
+                "null_sd": np.nanstd(null_curves, axis=0, ddof=1),
                 "null_low": np.nanpercentile(null_curves, lo_q, axis=0),
                 "null_high": np.nanpercentile(null_curves, hi_q, axis=0),
                 "null_max_low": mu - max_q * sd,
@@ -335,8 +338,11 @@ def _clusters(
     s_null: np.ndarray,
     alternative: str,
     alpha: float,
+    every: np.ndarray,
 ) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
-    """Observed clusters, the cluster number of each time, and the largest cluster mass of each null curve."""
+    """Observed clusters, the cluster number of each time, and the largest cluster mass of each null curve.
+
+    The pointwise thresholds come from ``every`` curve (observed and shifted alike)."""
     signs = {"greater": (1,), "less": (-1,), "two-sided": (1, -1)}[alternative]
     level = alpha / len(signs)
     observed: list[dict[str, Any]] = []
@@ -344,7 +350,7 @@ def _clusters(
     null_max = np.zeros(len(null_curves))
     for sign in signs:
         q = 100 * (1 - level) if sign > 0 else 100 * level
-        thr = np.nanpercentile(null_curves, q, axis=0)
+        thr = np.nanpercentile(every, q, axis=0)
         with Quiet():
             supra_obs = np.nan_to_num(sign * (curve - thr)) > 0
             supra_null = np.nan_to_num(sign * (null_curves - thr[None, :])) > 0

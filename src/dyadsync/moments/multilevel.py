@@ -28,9 +28,9 @@ from scipy import stats
 from ..errors import AnalysisError
 from ._stats import fdr_bh, p_from_z, stouffer
 
-__all__ = ["across_dyads", "combine_sessions", "epoch_mixed_model", "fdr_bh", "forest_table"]
+__all__ = ["across_dyads", "combine_sessions", "epoch_mixed_model", "fdr_bh", "forest_table", "grand_average"]
 
-DEFAULT_BY = ("feature", "code", "analysis", "statistic_name")
+DEFAULT_BY = ("feature", "code", "analysis", "statistic_name", "direction")
 
 
 def _groups(table: pd.DataFrame, by: Sequence[str]) -> list[tuple[tuple[Any, ...], pd.DataFrame]]:
@@ -188,7 +188,8 @@ def epoch_mixed_model(
     DataFrame
         One row per contrast: the ``by`` columns, ``term`` (level vs reference), ``level``, ``reference``,
         ``estimate``, ``se``, ``z``, ``p_value``, ``ci_low``, ``ci_high``, ``n_epochs``, ``n_dyads``,
-        ``n_sessions``, ``model`` (``mixedlm`` or ``ols`` when there is a single dyad), ``converged``,
+        ``n_sessions``, ``model`` (``mixedlm``; ``ols`` when there is a single dyad; OLS with dyad-clustered
+        standard errors, saying why, when the mixed model cannot be fitted), ``converged``,
         ``group_var`` (random-intercept variance), ``q_value`` (Benjamini-Hochberg over all rows).
 
     Raises
@@ -222,12 +223,22 @@ def epoch_mixed_model(
         converged, group_var, model = True, np.nan, "mixedlm"
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            fit = None
             if n_dyads >= 2:
-                vc = {"session": "0 + C(" + session + ")"} if session and session in g.columns and n_sessions > n_dyads else None
-                fit = smf.mixedlm(formula, g, groups="_g", re_formula="1", vc_formula=vc).fit(reml=True, method=["lbfgs", "powell"])
-                converged = bool(getattr(fit, "converged", True))
-                group_var = float(np.asarray(fit.cov_re)[0, 0]) if fit.cov_re is not None and np.size(fit.cov_re) else np.nan
-            else:
+                vc = ({"session": "0 + C(" + session + ")"} if session and session in g.columns
+                      and n_sessions > n_dyads else None)
+                try:
+                    fit = smf.mixedlm(formula, g, groups="_g", re_formula="1", vc_formula=vc).fit(
+                        reml=True, method=["lbfgs", "powell"])
+                except (np.linalg.LinAlgError, ValueError) as exc:
+                    # a degenerate design (e.g. identical dyads): OLS with dyad-clustered standard errors instead
+                    fit = smf.ols(formula, g).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(g["_g"])[0]})
+                    model = f"ols, dyad-clustered SE (mixedlm failed: {exc})"
+                else:
+                    converged = bool(getattr(fit, "converged", True))
+                    cov_re = np.asarray(fit.cov_re)
+                    group_var = float(cov_re[0, 0]) if cov_re.size else np.nan
+            if fit is None:
                 fit = smf.ols(formula, g).fit()
                 model = "ols"
         if any(issubclass(w.category, ConvergenceWarning) for w in caught):
@@ -263,7 +274,35 @@ def epoch_mixed_model(
     return out
 
 
-def across_dyads(tests: pd.DataFrame, epochs: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+def grand_average(curves: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
+    """Event-locked curves averaged over sessions, with a normal-theory band from the sessions' null SDs.
+
+    Parameters
+    ----------
+    curves : DataFrame
+        The sessions' ``moments`` tables concatenated (``feature``, ``code``, ``rel_time_s``, ``mean_z``,
+        ``null_mean``, ``null_sd``, ``session``).
+    level : float, default 0.95
+
+    Returns
+    -------
+    DataFrame
+        Per feature, code and relative time: ``mean_z`` (average over sessions), ``null_mean``, ``null_low``,
+        ``null_high`` (null mean +- z * sqrt(sum of null variances) / n, sessions being independent), ``n_sessions``.
+    """
+    zq = float(stats.norm.isf((1 - level) / 2))
+    cols = [c for c in ("feature", "code") if c in curves.columns]
+    g = curves.groupby([*cols, "rel_time_s"], sort=True)
+    out = g.agg(mean_z=("mean_z", "mean"), null_mean=("null_mean", "mean"), n_sessions=("mean_z", "count"),
+                var_sum=("null_sd", lambda s: float(np.nansum(np.asarray(s, float) ** 2)))).reset_index()
+    half = zq * np.sqrt(out["var_sum"]) / out["n_sessions"].clip(lower=1)
+    out["null_low"], out["null_high"] = out["null_mean"] - half, out["null_mean"] + half
+    return out.drop(columns="var_sum")
+
+
+def across_dyads(
+    tests: pd.DataFrame, epochs: pd.DataFrame | None = None, curves: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
     """Every across-dyad analysis of a set of sessions, from their concatenated tidy tables.
 
     Parameters
@@ -272,16 +311,19 @@ def across_dyads(tests: pd.DataFrame, epochs: pd.DataFrame | None = None) -> dic
         The sessions' ``moment_tests`` tables concatenated, with ``session`` and ``dyad`` columns.
     epochs : DataFrame or None
         The sessions' ``moment_epochs`` tables concatenated, with ``session`` and ``dyad`` columns.
+    curves : DataFrame or None
+        The sessions' ``moments`` tables (event-locked curves) concatenated.
 
     Returns
     -------
     dict of DataFrame
         ``combined`` (:func:`combine_sessions` over every test), ``forest`` (:func:`forest_table` of the
-        event-locked test), ``mixed_model``: PRE/DURING/POST against random baseline epochs per feature and code,
+        event-locked test), ``grand_average`` (:func:`grand_average` of the curves), ``mixed_model``: PRE/DURING/POST against random baseline epochs per feature and code,
         and, when present, DURING epochs of every code against the first code (event types) and of every feature
         against the first feature (modalities), all in one table with ``q_value`` over all contrasts.
     """
-    out = {"combined": combine_sessions(tests), "forest": forest_table(tests), "mixed_model": pd.DataFrame()}
+    out = {"combined": combine_sessions(tests), "forest": forest_table(tests), "mixed_model": pd.DataFrame(),
+           "grand_average": grand_average(curves) if curves is not None and len(curves) else pd.DataFrame()}
     if epochs is None or epochs.empty or epochs["dyad"].nunique() < 2:
         return out
     models = [epoch_mixed_model(epochs, factor="epoch", reference="random")]

@@ -34,6 +34,7 @@ BATCH_OUTPUTS = {
     "events": "events.parquet",
     "combined": "across_dyads.parquet",
     "forest": "forest.parquet",
+    "grand_average": "grand_average.parquet",
     "mixed_model": "mixed_model.parquet",
     "report": "moments_report.html",
     "record": "moments_run.json",
@@ -125,6 +126,7 @@ def analyse_runs(
     pipeline: str | Path | None = None,
     csv: bool = False,
     report: bool = True,
+    max_session_figures: int = 6,
     progress: Callable[[str], None] | None = None,
 ) -> MomentsBatch:
     """Run the moments analyses on finished runs and combine them across dyads.
@@ -145,6 +147,9 @@ def analyse_runs(
         Also write every table as CSV.
     report : bool, default True
         Write ``moments_report.html``.
+    max_session_figures : int, default 6
+        Draw each session's figures in the report only up to this many sessions (beyond, the report keeps the
+        across-dyad figures and every table).
     progress : callable or None
         Called with a short message per session.
 
@@ -199,10 +204,10 @@ def analyse_runs(
     if (session_table["status"] != "ok").all():
         raise ConfigError("every session failed: " + "; ".join(session_table["status"]))
     tables = {k: _concat(v) for k, v in per.items()}
-    across = across_dyads(tables["moment_tests"], tables["moment_epochs"])
+    across = across_dyads(tables["moment_tests"], tables["moment_epochs"], tables["moments"])
     written = []
     for key, table in [("sessions", session_table), ("events", tables["events"]), *[(k, across[k]) for k in
-                       ("combined", "forest", "mixed_model")]]:
+                       ("combined", "forest", "grand_average", "mixed_model")]]:
         written.append(_save(table, out / BATCH_OUTPUTS[key], csv))
     for key, fname in MOMENT_TABLES.items():
         written.append(_save(tables[key], out / fname, csv))
@@ -210,7 +215,7 @@ def analyse_runs(
         from ..report.html import write_moments_report
 
         write_moments_report(session_table, tables, across, params_used or {}, out / BATCH_OUTPUTS["report"],
-                             warnings_=caught, window_s=window)
+                             warnings_=caught, window_s=window, max_session_figures=max_session_figures)
         written.append(BATCH_OUTPUTS["report"])
     record = {
         "dyadsync_version": __version__,

@@ -204,19 +204,21 @@ def analyse_moments(
                 else:
                     out["moment_epochs"].append(c.epochs.assign(feature=feature))
                     tests += [{"feature": feature, "code": code, **row} for row in c.table.to_dict("records")]
+            ref = {"onset": on, "centre": (on + off) / 2, "offset": off}[_p(params, "event_reference")]
             if peaks is not None and ("matching" in analyses or "coincidence" in analyses):
                 if "matching" in analyses:
                     m = peak_event_matching(
-                        peaks.times_s, on, series_start_s=float(t[0]), series_end_s=float(t[-1]),
+                        peaks.times_s, ref, series_start_s=float(t[0]), series_end_s=float(t[-1]),
                         tolerance_s=tolerance, tolerances_s=list(_p(params, "tolerances_s")), n_shifts=n_shifts,
                         band=float(_p(params, "band")), window_s=win[feature], seed=unit_seed + 2,
                     )
                     out["moment_matches"].append(m.matches.assign(feature=feature, code=code))
                     out["moment_f1"].append(m.curve.assign(feature=feature, code=code))
-                    tests += [{"feature": feature, "code": code, **row} for row in m.tests]
+                    tests += [{"feature": feature, "code": code, **row, "event_reference": _p(params, "event_reference")}
+                              for row in m.tests]
                 if "coincidence" in analyses:
                     co = event_coincidence(
-                        peaks.times_s, on, series_start_s=float(t[0]), series_end_s=float(t[-1]),
+                        peaks.times_s, ref, series_start_s=float(t[0]), series_end_s=float(t[-1]),
                         delta_s=float(_p(params, "coincidence_window_s")),
                         tau_s=float(_p(params, "coincidence_delay_s")), n_shifts=n_shifts,
                         max_lag_s=float(_p(params, "correlogram_max_lag_s")),
@@ -224,7 +226,8 @@ def analyse_moments(
                         seed=unit_seed + 3,
                     )
                     out["moment_correlogram"].append(co.correlogram.assign(feature=feature, code=code))
-                    tests += [{"feature": feature, "code": code, **row} for row in co.tests]
+                    tests += [{"feature": feature, "code": code, **row, "event_reference": _p(params, "event_reference")}
+                              for row in co.tests]
         if "compare" in analyses:
             tests += _comparisons(t, v, events, units, feature, params, seed, skip)
     if "compare" in analyses and len(features) > 1:
@@ -263,7 +266,7 @@ def _tests_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     table["q_value"] = fdr_bh(table["p_value"].to_numpy(float))
     for col in ("warnings", "precedence", "test_window", "direction", "group_a", "group_b", "epoch", "centrality",
-                "measure"):
+                "measure", "event_reference"):
         if col in table.columns:
             table[col] = table[col].fillna("").astype(str)
     if "seed" in table.columns:

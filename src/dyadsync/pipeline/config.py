@@ -105,6 +105,7 @@ class MomentsSection:
     peak_prominence_sd: float = 0.5
     peak_distance_s: float = 0.0
     min_episode_s: float = 5.0
+    event_reference: str = "onset"
     tolerance_s: float = 15.0
     tolerances_s: list[float] = field(default_factory=lambda: [1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0])
     coincidence_window_s: float = 15.0
@@ -263,6 +264,7 @@ def _check_moments(m: MomentsSection, where: str) -> None:
     for analysis in m.analyses:
         check_option(f"{where}[moments] analyses entry", analysis, ANALYSES)
     check_option(f"{where}[moments] coders", m.coders, ("consensus", "pooled", "each"))
+    check_option(f"{where}[moments] event_reference", m.event_reference, ("onset", "centre", "offset"))
     if m.n_random < 19:
         raise ConfigError(f"{where}[moments] n_random must be at least 19, got {m.n_random}")
     for name in ("cluster_alpha", "peak_quantile"):

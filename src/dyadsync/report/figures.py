@@ -137,7 +137,7 @@ def event_locked_figure(curve: pd.DataFrame, title: str, clusters: pd.DataFrame 
 
 
 def peak_event_raster(matches_or_peaks: pd.DataFrame, events: pd.DataFrame, correlogram: pd.DataFrame | None,
-                      title: str, *, max_lag_s: float = 60.0) -> "Figure":
+                      title: str, *, max_lag_s: float = 60.0, reference: str = "onset") -> "Figure":
     """Raster of synchrony peaks around each event (one row per event), with the cross-correlogram below.
 
     Parameters
@@ -151,10 +151,13 @@ def peak_event_raster(matches_or_peaks: pd.DataFrame, events: pd.DataFrame, corr
     title : str
     max_lag_s : float
         Range of the x axis, s.
+    reference : {"onset", "centre", "offset"}
+        The event time the peaks are related to.
     """
     fig, (ax1, ax2) = _figure(6.0, 4.4, nrows=2)
     peaks = np.sort(matches_or_peaks["time_s"].to_numpy(float))
-    onsets = np.sort(events["onset_s"].to_numpy(float))
+    on, off = events["onset_s"].to_numpy(float), events["offset_s"].to_numpy(float)
+    onsets = np.sort({"onset": on, "centre": (on + off) / 2, "offset": off}[reference])
     for i, on in enumerate(onsets):
         d = peaks - on
         d = d[np.abs(d) <= max_lag_s]
@@ -174,7 +177,7 @@ def peak_event_raster(matches_or_peaks: pd.DataFrame, events: pd.DataFrame, corr
         ax2.legend(loc="upper right", fontsize=8, frameon=False)
     ax2.axvline(0, color=EVENT_COLOUR, lw=1.5)
     ax2.set_xlim(-max_lag_s, max_lag_s)
-    ax2.set_xlabel("peak time minus event onset (s); negative: synchrony first")
+    ax2.set_xlabel(f"peak time minus event {reference} (s); negative: synchrony first")
     ax2.set_ylabel("peaks / event")
     return fig
 

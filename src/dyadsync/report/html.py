@@ -215,9 +215,14 @@ def moments_figures_html(tables: dict[str, pd.DataFrame], events: pd.DataFrame |
             pk = peaks[peaks["feature"].astype(str) == feature]
             ev = events[events["code"].astype(str) == code] if code in set(events["code"].astype(str)) else None
             if ev is not None and len(ev):
-                parts.append(_figure(figures.peak_event_raster(pk, ev, rows("moment_correlogram", code),
-                                                               f"{feature}: synchrony peaks around {code}"),
-                                     "Top: synchrony peaks (ticks) around each event onset (one row per event). "
+                ref_rows = sel[sel["analysis"] == "matching_f1"]
+                reference = str(ref_rows["event_reference"].iloc[0]) if len(ref_rows) and \
+                    "event_reference" in ref_rows.columns else "onset"
+                corr = rows("moment_correlogram", code)
+                lag = float(corr["lag_s"].abs().max()) if corr is not None else 60.0
+                parts.append(_figure(figures.peak_event_raster(pk, ev, corr, f"{feature}: synchrony peaks around {code}",
+                                                               max_lag_s=lag, reference=reference),
+                                     f"Top: synchrony peaks (ticks) around each event {reference} (one row per event). "
                                      "Bottom: peaks per event by lag, with the band of shifted events.",
                                      f"{prefix}raster-{feature}-{code}"))
         f1 = rows("moment_f1", code)
@@ -246,6 +251,7 @@ def write_moments_report(
     title: str = "dyadsync moments report",
     warnings_: list[str] | None = None,
     window_s: float | None = None,
+    max_session_figures: int = 6,
 ) -> Path:
     """Write the report of a moments analysis over one or many sessions (self-contained HTML), atomically.
 
@@ -265,6 +271,8 @@ def write_moments_report(
         Warnings to show.
     window_s : float or None
         The synchrony window, s.
+    max_session_figures : int, default 6
+        Draw per-session figures only up to this many sessions.
     """
     parts = [f"<h1>{html.escape(title)}</h1>",
              f'<p class="meta">{len(sessions)} session(s) of {sessions["dyad"].nunique()} dyad(s). dyadsync '
@@ -281,6 +289,15 @@ def write_moments_report(
         c["analysis"] = [ANALYSIS_LABELS.get(a, a) for a in c["analysis"]]
         parts.append(_table(c, left=tuple(x for x in ("feature", "code", "analysis", "statistic_name", "direction",
                                                       "alternative") if x in c.columns)))
+    grand = across.get("grand_average")
+    if grand is not None and len(grand):
+        parts.append("<h2>Across dyads: grand-average event-locked curve</h2>")
+        for key, g in grand.groupby(["feature", "code"], sort=False):
+            n = int(g["n_sessions"].max())
+            parts.append(_figure(figures.event_locked_figure(g, f"{key[0]} around {key[1]}: mean of {n} session(s)"),
+                                 "Event-locked average of z-scored synchrony averaged over sessions; grey: 95% band "
+                                 "around the sessions' mean null curve (from their null SDs, sessions independent).",
+                                 f"grand-average-{key[0]}-{key[1]}"))
     forest = across.get("forest")
     if forest is not None and len(forest):
         parts.append("<h2>Across dyads: forest plot</h2>")
@@ -303,6 +320,8 @@ def write_moments_report(
         for session, g in tests.groupby("session", sort=False):
             parts.append(f"<h3>{html.escape(str(session))}</h3>")
             parts.append(moments_tests_html(g))
+            if len(sessions) > max_session_figures:
+                continue
             sub = {k: (v[v["session"] == session] if "session" in v.columns else v) for k, v in tables.items()}
             ev = sub.get("events")
             for feature in pd.unique(g["feature"].astype(str)):

@@ -138,10 +138,11 @@ def moments_methods(params: dict[str, Any], tests: pd.DataFrame, *, window_s: fl
         refs.append(MOMENTS_REFERENCES["surrogates"])
     if len(_used(tests, "matching")):
         text.append(
-            f"Peaks were matched one-to-one to event onsets within {mo['tolerance_s']:g} s by optimal assignment "
+            f"Peaks were matched one-to-one to event {mo.get('event_reference', 'onset')}s within "
+            f"{mo['tolerance_s']:g} s by optimal assignment "
             "(Kuhn, 1955), giving precision, recall and F1 (also over tolerances of "
             f"{', '.join(f'{t:g}' for t in mo['tolerances_s'])} s), and the signed latency of each pair (peak minus "
-            "onset; negative: synchrony first); F1 and the median latency were compared with shifted events. A lead "
+            "event time; negative: synchrony first); F1 and the median latency were compared with shifted events. A lead "
             f"shorter than half the synchrony window{half} was not taken as evidence of precedence."
         )
         refs.append(MOMENTS_REFERENCES["assignment"])
