@@ -105,6 +105,31 @@ def test_usage_errors(runs, tmp_path, capsys):
     assert "run folder not found" in capsys.readouterr().err
 
 
+def test_dial_ratings_of_a_session(runs, tmp_path):
+    root, sessions, toml = runs
+    folder, codes, events = sessions[0]
+    t = np.arange(0, 600, 1.0)
+    high = np.zeros_like(t, dtype=bool)
+    for on, off in zip(events["onset_s"], events["offset_s"]):  # both rate the moments of meeting high
+        high |= (t >= on) & (t <= off)
+    rng = np.random.default_rng(1)
+    client = np.clip(45 + 40 * high + rng.normal(0, 3, len(t)), 0, 100)
+    therapist = np.clip(50 + 35 * high + rng.normal(0, 3, len(t)), 0, 100)
+    dial = tmp_path / "dial.csv"
+    pd.DataFrame({"time": t, "client": client.round(1), "therapist": therapist.round(1)}).to_csv(dial, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main([str(x) for x in ["moments", folder, "--codes", codes, "--dial", dial, "--out", tmp_path / "o",
+                                      "--pipeline", toml, "-q", "--no-report"]]) == 0
+    summary = pd.read_parquet(tmp_path / "o" / "dial_summary.parquet")
+    assert summary["r"].item() > 0.9 and summary["ccc"].item() > 0.8
+    tests = pd.read_parquet(tmp_path / "o" / "moment_tests.parquet")
+    rel = tests[tests["analysis"] == "dial_synchrony"].set_index("measure")
+    assert rel.loc["client", "statistic"] > 0.1 and rel.loc["client", "p_value"] < 0.05, rel  # synchrony at the moments
+    both = tests[(tests["code"] == "dial_high_both") & (tests["analysis"] == "event_locked")]
+    assert len(both) == 1 and both["p_value"].item() < 0.05  # the high segments are the moments: same effect
+
+
 def test_one_session_two_coders_as_files(runs, tmp_path):
     root, sessions, toml = runs
     folder, _, events = sessions[0]

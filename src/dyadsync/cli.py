@@ -42,7 +42,8 @@ def _cmd_moments(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"[dyadsync] {msg}", file=sys.stderr)
 
-    batch = analyse_runs(args.run_dirs, args.out, codes=args.codes, dyads=args.dyads, pipeline=args.pipeline,
+    batch = analyse_runs(args.run_dirs, args.out, codes=args.codes, dial=args.dial, raters=args.raters,
+                         dyads=args.dyads, pipeline=args.pipeline,
                          csv=args.csv, report=not args.no_report, max_session_figures=args.session_figures,
                          progress=progress)
     failed = (batch.sessions["status"] != "ok").sum()
@@ -88,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="coded events per run folder, in order (CSV, ELAN .eaf, Praat TextGrid, BORIS); "
                          "several coders' files of one session joined by commas (or, with one run folder, listed); "
                          "default: each run's events.parquet")
+    moments.add_argument("--dial", nargs="+", metavar="FILE",
+                         help="continuous dial ratings per run folder, in order (CSV: time and one column per rater): "
+                         "their congruence, high/low segments (analysed as events) and relation to synchrony")
+    moments.add_argument("--raters", nargs=2, default=["client", "therapist"], metavar=("A", "B"),
+                         help="the two raters' columns in the dial files (default: client therapist)")
     moments.add_argument("--out", type=Path, required=True, help="output folder (created)")
     moments.add_argument("--dyads", nargs="+", metavar="LABEL",
                          help="dyad of each run folder, in order (sessions of one dyad share a label); default: "

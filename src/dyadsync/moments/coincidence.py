@@ -12,8 +12,9 @@ Method: for two series of event times A and B, with a coincidence window ``delta
 
 Both directions are computed: synchrony peaks as A and events as B ("peaks before events": do peaks precede the
 moments?) and events as A and peaks as B ("events before peaks": does synchrony rise after the moments?). Each
-rate is compared with shifted-event surrogates (all event times moved together circularly, keeping their number
-and spacing; the peaks stay), ``p = (1 + #{null >= observed}) / (1 + n_shifts)``, null values equal to the
+rate is compared with shifted-event surrogates (all event times moved together circularly against the peaks,
+keeping their number and spacing; computed by rotating the peak train the other way, so that every event keeps a
+full neighbourhood of peaks), ``p = (1 + #{null >= observed}) / (1 + n_shifts)``, null values equal to the
 observed rate counted at random (rates take few values; ``p_conservative`` counts every tie). Donges et al.'s analytical test
 (Poisson processes) is given as ``p_poisson``; synchrony peaks are not Poisson (they keep a minimum distance), so
 the surrogate p is the one to report.
@@ -157,17 +158,20 @@ def event_coincidence(
             min_shift_s = 0.05 * span
     rng = rng_from(seed)
     shifts = circular_shifts(rng, n_shifts, span, min_shift_s)
-    shifted = np.sort(shift_times(events, shifts, series_start_s, span), axis=1)
+    # events shifted against the peaks = the peak train rotated the other way (every event keeps a full
+    # neighbourhood of peaks, as the observed ones have)
+    rotated = np.sort(shift_times(peaks, -shifts, series_start_s, span), axis=1) if len(peaks) else \
+        np.empty((n_shifts, 0))
 
-    def all_rates(ev: np.ndarray) -> np.ndarray:
-        if len(peaks) == 0 or len(ev) == 0:
+    def all_rates(pk: np.ndarray) -> np.ndarray:
+        if len(pk) == 0 or len(events) == 0:
             return np.full(4, np.nan)
-        pb = _rates(peaks, ev, delta_s, tau_s)  # A = peaks, B = events
-        eb = _rates(ev, peaks, delta_s, tau_s)  # A = events, B = peaks
+        pb = _rates(pk, events, delta_s, tau_s)  # A = peaks, B = events
+        eb = _rates(events, pk, delta_s, tau_s)  # A = events, B = peaks
         return np.array([*pb, *eb])
 
-    observed = all_rates(events)
-    null = np.array([all_rates(row) for row in shifted])
+    observed = all_rates(peaks)
+    null = np.array([all_rates(row) for row in rotated])
     names = [("peaks_before_events", "precursor"), ("peaks_before_events", "trigger"),
              ("events_before_peaks", "precursor"), ("events_before_peaks", "trigger")]
     tests = []
@@ -195,25 +199,25 @@ def event_coincidence(
             "min_shift_s": float(min_shift_s),
             "seed": seed_value(seed),
         })
-    correlogram = _correlogram(peaks, events, shifted, max_lag_s, bin_s, band)
+    correlogram = _correlogram(peaks, events, rotated, max_lag_s, bin_s, band)
     return Coincidence(tests=tests, correlogram=correlogram)
 
 
 def _correlogram(
-    peaks: np.ndarray, events: np.ndarray, shifted: np.ndarray, max_lag: float, bin_s: float, band: float
+    peaks: np.ndarray, events: np.ndarray, rotated: np.ndarray, max_lag: float, bin_s: float, band: float
 ) -> pd.DataFrame:
     n_bins = max(1, int(np.ceil(max_lag / bin_s - 0.5)))
     edges = (np.arange(-n_bins, n_bins + 2) - 0.5) * bin_s  # one bin centred on lag 0
     centres = (edges[:-1] + edges[1:]) / 2
 
-    def counts(ev: np.ndarray) -> np.ndarray:
-        if len(peaks) == 0 or len(ev) == 0:
+    def counts(pk: np.ndarray) -> np.ndarray:
+        if len(pk) == 0 or len(events) == 0:
             return np.zeros(len(centres))
-        d = (peaks[None, :] - ev[:, None]).ravel()
+        d = (pk[None, :] - events[:, None]).ravel()
         return np.histogram(d[np.abs(d) <= edges[-1]], bins=edges)[0].astype(float)
 
-    obs = counts(events)
-    null = np.array([counts(row) for row in shifted])
+    obs = counts(peaks)
+    null = np.array([counts(row) for row in rotated])
     per = max(1, len(events))
     lo_q, hi_q = (1 - band) / 2 * 100, (1 + band) / 2 * 100
     return pd.DataFrame({

@@ -269,6 +269,8 @@ def event_locked_average(
         float(cluster_table["p_value"].min()) if len(cluster_table)
         else float((1 + np.sum(null_max_mass >= 0)) / (1 + len(null_max_mass)))
     )
+    largest = float(cluster_table["mass"].max()) if len(cluster_table) else 0.0
+    z_cluster = permutation_test(largest, null_max_mass, "greater")["z_surrogate"]
     upper_q = float(np.percentile(finite_null, band * 100 if alternative != "less" else (1 - band) * 100))
     stat = real_stat_v
     test = {
@@ -287,8 +289,9 @@ def event_locked_average(
         "p_max": max_test["p_value"],
         "z_surrogate_max": max_test["z_surrogate"],
         "max_rel_time_s": float(rel[max_at] * step) if max_at is not None else float("nan"),
-        "cluster_mass": float(cluster_table["mass"].max()) if len(cluster_table) else 0.0,
+        "cluster_mass": largest,
         "p_cluster": p_cluster,
+        "z_surrogate_cluster": z_cluster,
         "n_clusters": int(len(cluster_table)),
         "n_significant_clusters": int(len(significant)),
         "latency_s": latency,

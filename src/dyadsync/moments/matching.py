@@ -8,7 +8,8 @@ pairs closer than ``tolerance_s`` is as large as possible and, among such pairin
 smallest (an optimal assignment, :func:`scipy.optimize.linear_sum_assignment`). Precision = matched peaks / peaks,
 recall = matched events / events, F1 their harmonic mean. The signed latency of a pair is *peak time minus event
 time*: negative when synchrony peaks before the event. The null distribution shifts all event times together,
-circularly, by random offsets (keeping their number and spacing): F1 at every tolerance and the median latency are
+circularly, by random offsets (keeping their number and spacing; computed by rotating the peak train the other way,
+so that every shifted event keeps a full neighbourhood of peaks): F1 at every tolerance and the median latency are
 recomputed for every shift. ``p = (1 + #{null >= observed}) / (1 + n_shifts)`` for F1, with null values equal to
 the observed F1 counted at random (F1 takes few values, and counting every tie would make the test conservative;
 ``p_conservative`` counts them all); two-sided (distance from the null mean) for the median latency.
@@ -189,16 +190,20 @@ def peak_event_matching(
             min_shift_s = 0.05 * total
     rng = rng_from(seed)
     shifts = circular_shifts(rng, n_shifts, total, min_shift_s)
-    shifted = shift_times(events, shifts, series_start_s, total)
+    # Shifting the events circularly against the peaks is done by rotating the peak train the other way: every
+    # event then keeps a full neighbourhood of peaks, as the observed events (away from the edges) have, instead of
+    # shifted events falling near the edges, where fewer peaks can be matched (that would make the test liberal).
+    rotated = np.sort(shift_times(peaks, -shifts, series_start_s, total), axis=1) if len(peaks) else \
+        np.empty((n_shifts, 0))
 
-    def f1_and_latency(ev: np.ndarray) -> tuple[np.ndarray, float]:
-        f1 = np.array([matching_scores(max_matches(peaks, ev, tol), len(peaks), len(ev))[2] for tol in tols])
-        e_i, p_i = _assign(peaks, ev, tolerance_s)
-        latency = float(np.median(peaks[p_i] - ev[e_i])) if len(e_i) else np.nan
+    def f1_and_latency(pk: np.ndarray) -> tuple[np.ndarray, float]:
+        f1 = np.array([matching_scores(max_matches(pk, events, tol), len(pk), len(events))[2] for tol in tols])
+        e_i, p_i = _assign(pk, events, tolerance_s)
+        latency = float(np.median(pk[p_i] - events[e_i])) if len(e_i) else np.nan
         return f1, latency
 
-    obs_f1, obs_latency = f1_and_latency(events)
-    null = [f1_and_latency(np.sort(row)) for row in shifted]
+    obs_f1, obs_latency = f1_and_latency(peaks)
+    null = [f1_and_latency(row) for row in rotated]
     null_f1 = np.array([x[0] for x in null])
     null_latency = np.array([x[1] for x in null])
     lo_q, hi_q = (1 - band) / 2 * 100, (1 + band) / 2 * 100

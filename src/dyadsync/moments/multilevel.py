@@ -190,7 +190,8 @@ def epoch_mixed_model(
         ``estimate``, ``se``, ``z``, ``p_value``, ``ci_low``, ``ci_high``, ``n_epochs``, ``n_dyads``,
         ``n_sessions``, ``model`` (``mixedlm``; ``ols`` when there is a single dyad; OLS with dyad-clustered
         standard errors, saying why, when the mixed model cannot be fitted), ``converged``,
-        ``group_var`` (random-intercept variance), ``q_value`` (Benjamini-Hochberg over all rows).
+        ``group_var`` (random-intercept variance), ``fit_notes`` (the fitting's warnings, e.g. a variance
+        estimated on the boundary at 0), ``q_value`` (Benjamini-Hochberg over all rows).
 
     Raises
     ------
@@ -241,8 +242,8 @@ def epoch_mixed_model(
             if fit is None:
                 fit = smf.ols(formula, g).fit()
                 model = "ols"
-        if any(issubclass(w.category, ConvergenceWarning) for w in caught):
-            converged = False
+        notes = sorted({str(w.message).splitlines()[0] for w in caught
+                        if issubclass(w.category, (ConvergenceWarning, UserWarning, RuntimeWarning))})
         ci = fit.conf_int()
         for term in fit.params.index:
             if not term.startswith("C(_f"):
@@ -267,6 +268,7 @@ def epoch_mixed_model(
                 "model": model,
                 "converged": converged,
                 "group_var": group_var,
+                "fit_notes": "; ".join(notes),
             })
     out = pd.DataFrame(rows)
     if not out.empty:

@@ -40,6 +40,9 @@ BATCH_OUTPUTS = {
     "record": "moments_run.json",
 }
 
+#: Files written by :func:`analyse_runs` when dial ratings are given.
+DIAL_TABLES = {"dial_congruence": "dial_congruence.parquet", "dial_summary": "dial_summary.parquet"}
+
 
 @dataclass
 class RunData:
@@ -122,6 +125,8 @@ def analyse_runs(
     out_dir: str | Path,
     *,
     codes: Sequence[str | Path] | None = None,
+    dial: Sequence[str | Path] | None = None,
+    raters: Sequence[str] = ("client", "therapist"),
     dyads: Sequence[str] | None = None,
     pipeline: str | Path | None = None,
     csv: bool = False,
@@ -139,6 +144,11 @@ def analyse_runs(
         Output folder (created).
     codes : sequence of path or None
         Coded events per run (see :func:`pair_codes`); None uses each run's ``events.parquet``.
+    dial : sequence of path or None
+        Continuous dial ratings per run, in order (see :func:`dyadsync.io.dial.read_dial`): their congruence, their
+        high/low segments (analysed like coded moments) and their relation to synchrony are added.
+    raters : two str, default ("client", "therapist")
+        The two raters of the dial files.
     dyads : sequence of str or None
         Dyad of each run (sessions of one dyad share a label); None: each run its own dyad, named after its folder.
     pipeline : path or None
@@ -167,14 +177,17 @@ def analyse_runs(
         raise ConfigError("no run folder given")
     say = progress or (lambda msg: log.info(msg))
     code_files = pair_codes(run_dirs, codes)
+    if dial is not None and len(dial) != len(run_dirs):
+        raise ConfigError(f"{len(run_dirs)} run folders but {len(dial)} --dial files; give one per run folder")
+    dial_files = [Path(d) for d in dial] if dial is not None else [None] * len(run_dirs)
     if dyads is not None and len(dyads) != len(run_dirs):
         raise ConfigError(f"{len(run_dirs)} run folders but {len(dyads)} dyad labels; give one per run folder")
     names = _unique([r.resolve().name for r in run_dirs])
     dyad_of = list(dyads) if dyads is not None else names
     out = Path(out_dir)
-    per: dict[str, list[pd.DataFrame]] = {k: [] for k in [*MOMENT_TABLES, "events"]}
+    per: dict[str, list[pd.DataFrame]] = {k: [] for k in [*MOMENT_TABLES, "events", *DIAL_TABLES]}
     sessions, caught, params_used, window = [], [], None, None
-    for run_dir, files, name, dyad in zip(run_dirs, code_files, names, dyad_of):
+    for run_dir, files, dial_file, name, dyad in zip(run_dirs, code_files, dial_files, names, dyad_of):
         say(f"moments: {name}")
         row = {"session": name, "dyad": dyad, "run_dir": str(run_dir),
                "codes": ", ".join(p.name for p in files) if files else "events.parquet of the run",
@@ -182,7 +195,7 @@ def analyse_runs(
         try:
             with warnings.catch_warnings(record=True) as records:
                 warnings.simplefilter("always", DyadsyncWarning)
-                tables, events, config = _one_session(run_dir, files, pipeline)
+                tables, events, config = _one_session(run_dir, files, pipeline, dial_file, raters)
             for w in records:
                 if issubclass(w.category, DyadsyncWarning):
                     caught.append(f"{name}: {w.message}")
@@ -211,6 +224,9 @@ def analyse_runs(
         written.append(_save(table, out / BATCH_OUTPUTS[key], csv))
     for key, fname in MOMENT_TABLES.items():
         written.append(_save(tables[key], out / fname, csv))
+    if dial is not None:
+        for key, fname in DIAL_TABLES.items():
+            written.append(_save(tables[key], out / fname, csv))
     if report:
         from ..report.html import write_moments_report
 
@@ -232,9 +248,10 @@ def analyse_runs(
 
 
 def _one_session(
-    run_dir: Path, files: list[Path] | None, pipeline: str | Path | None
+    run_dir: Path, files: list[Path] | None, pipeline: str | Path | None, dial_file: Path | None = None,
+    raters: Sequence[str] = ("client", "therapist"),
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, Any]:
-    from ..io.events import read_events
+    from ..io.events import empty_events, read_events
     from ..pipeline.session import surrogate_synchrony
 
     run = load_run(run_dir)
@@ -247,8 +264,14 @@ def _one_session(
         events = run.events
         if config.moments.codes:
             events = events[events["code"].isin(config.moments.codes)]
+    elif dial_file is not None:
+        events = empty_events()
     else:
         raise InputError(run_dir, "no events.parquet in the run and no --codes for it")
+    dial_tables: dict[str, pd.DataFrame] = {}
+    if dial_file is not None:
+        dial_tables, segments = _dial(dial_file, run.synchrony, raters, config)
+        events = pd.concat([events, segments], ignore_index=True) if len(events) else segments
     if events.empty:
         raise InputError(run_dir, "no coded events to analyse")
     surrogates = None
@@ -262,7 +285,33 @@ def _one_session(
     window = {f: config.synchrony.window_s for f in config.synchrony.features}
     result = analyse_moments(run.synchrony, events, m, window_s=window, surrogate_sync=surrogates,
                              duration_s=duration)
-    return result.tables, events, config
+    tables = dict(result.tables)
+    if dial_tables:
+        tables["moment_tests"] = pd.concat([tables["moment_tests"], dial_tables.pop("dial_tests")],
+                                           ignore_index=True)
+        tables.update(dial_tables)
+    return tables, events, config
+
+
+def _dial(
+    path: Path, synchrony: pd.DataFrame, raters: Sequence[str], config: Any
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Dial ratings of one session: congruence over time and overall, high/low segments (returned as events to
+    analyse like coded moments) and their relation to each feature's synchrony."""
+    from ..io.dial import read_dial
+    from .dial import dial_congruence, dial_segments, dial_synchrony
+
+    dial = read_dial(path, raters=raters)
+    over_time, summary = dial_congruence(dial, raters=raters)
+    segments = dial_segments(dial, raters=raters)
+    tests = []
+    m = config.moments
+    for k, (feature, sync) in enumerate(synchrony.groupby(synchrony["feature"].astype(str), sort=False)):
+        rel = dial_synchrony(dial, sync["time_s"].to_numpy(float), sync["sync"].to_numpy(float), raters=raters,
+                             n_shifts=m.n_shifts, seed=m.seed + 271 * (k + 1))
+        tests.append(rel.assign(feature=feature, code="dial"))
+    return {"dial_congruence": over_time, "dial_summary": pd.DataFrame([summary]),
+            "dial_tests": pd.concat(tests, ignore_index=True)}, segments
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -280,16 +280,17 @@ def _event_locked_rows(test: dict[str, Any], feature: str, code: str) -> list[di
     shared = {k: v for k, v in base.items() if k not in (
         "statistic", "statistic_name", "p_value", "z_surrogate", "null_mean", "null_sd", "null_q", "z_vs_null",
         "above_band", "analysis")}
-    mean_row = {k: v for k, v in base.items() if k not in ("max_statistic", "max_q", "p_max", "z_surrogate_max",
-                                                             "cluster_mass", "p_cluster", "latency_s", "precedence")}
+    own = ("max_statistic", "max_q", "p_max", "z_surrogate_max", "cluster_mass", "p_cluster", "z_surrogate_cluster")
+    mean_row = {k: v for k, v in base.items() if k not in (*own, "latency_s", "precedence")}
     max_row = {**{k: v for k, v in shared.items() if k not in ("latency_s", "precedence")},
                "analysis": "event_locked_max", "statistic_name": "max_studentised_deviation",
                "statistic": test["max_statistic"], "p_value": test["p_max"], "z_surrogate": test["z_surrogate_max"],
                "null_q": test["max_q"]}
     cluster_row = {**shared, "analysis": "event_locked_cluster", "statistic_name": "max_cluster_mass",
-                   "statistic": test["cluster_mass"], "p_value": test["p_cluster"]}
+                   "statistic": test["cluster_mass"], "p_value": test["p_cluster"],
+                   "z_surrogate": test["z_surrogate_cluster"]}
     for row in (max_row, cluster_row):
-        for k in ("max_statistic", "max_q", "p_max", "z_surrogate_max", "cluster_mass", "p_cluster"):
+        for k in own:
             row.pop(k, None)
     return [mean_row, max_row, cluster_row]
 

@@ -259,6 +259,23 @@ def forest_figure(forest: pd.DataFrame, title: str) -> "Figure":
     return fig
 
 
+def dial_figure(congruence: pd.DataFrame, title: str) -> "Figure":
+    """Dial ratings over time: each rater's mean rating per window (top) and their windowed correlation (bottom)."""
+    fig, (ax1, ax2) = _figure(9.0, 3.8, nrows=2)
+    means = [c for c in congruence.columns if c.startswith("mean_") and c != "mean_abs_diff"]
+    for col, colour in zip(means, (A_COLOUR, B_COLOUR)):
+        ax1.plot(congruence["time_s"], congruence[col], color=colour, lw=1.2, label=col[len("mean_"):])
+    ax1.set_ylabel("rating")
+    ax1.set_title(title, loc="left", fontsize=10)
+    ax1.legend(loc="upper right", fontsize=8, frameon=False)
+    ax2.plot(congruence["time_s"], congruence["r"], color="#333333", lw=1.0)
+    ax2.axhline(0, color="#999999", lw=0.6)
+    ax2.set_ylim(-1.05, 1.05)
+    ax2.set_ylabel("r between raters")
+    ax2.set_xlabel("time (s)")
+    return fig
+
+
 def motion_qc(features: pd.DataFrame, persons: Sequence[str], events: pd.DataFrame | None = None) -> "Figure":
     """Motion energy (% of ROI) per person over time, with artefact frames marked."""
     fig, (ax,) = _figure(9.0, 2.8)

@@ -154,8 +154,8 @@ def moments_tests_html(tests: pd.DataFrame) -> str:
     def col(name: str, default: object = "") -> pd.Series:
         return t[name] if name in t.columns else pd.Series([default] * len(t), index=t.index)
 
-    label = [ANALYSIS_LABELS.get(a, a) + (f" ({d.replace('_', ' ')})" if d else "")
-             for a, d in zip(t["analysis"], col("direction").fillna(""))]
+    label = [ANALYSIS_LABELS.get(a, a) + (f" ({d.replace('_', ' ')})" if d else "") + (f": {m}" if m else "")
+             for a, d, m in zip(t["analysis"], col("direction").fillna(""), col("measure").fillna(""))]
     effect = [f"d = {d:.2f}, δ = {c:.2f}" if isinstance(d, float) and np.isfinite(d) else ""
               for d, c in zip(col("cohens_d", np.nan), col("cliffs_delta", np.nan))]
     notes = []
@@ -322,6 +322,12 @@ def write_moments_report(
             parts.append(moments_tests_html(g))
             if len(sessions) > max_session_figures:
                 continue
+            dial = tables.get("dial_congruence")
+            if dial is not None and len(dial) and "session" in dial.columns and (dial["session"] == session).any():
+                parts.append(_figure(figures.dial_figure(dial[dial["session"] == session],
+                                                         f"{session}: dial ratings"),
+                                     "Dial ratings: each rater's mean per window (top) and their correlation in the "
+                                     "window (bottom).", f"{session}-dial"))
             sub = {k: (v[v["session"] == session] if "session" in v.columns else v) for k, v in tables.items()}
             ev = sub.get("events")
             for feature in pd.unique(g["feature"].astype(str)):
