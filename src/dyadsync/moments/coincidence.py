@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from .._validate import check_positive
-from ._stats import circular_shifts, permutation_test, rng_from, seed_value, shift_times
+from ._stats import permutation_test, rng_from, rotated_trains, seed_value
 
 DIRECTIONS = {
     "peaks_before_events": "synchrony peaks (A) before events (B)",
@@ -154,14 +154,8 @@ def event_coincidence(
     span = series_end_s - series_start_s
     if min_shift_s is None:
         min_shift_s = max(2 * (delta_s + tau_s), max_lag_s, 0.05 * span)
-        if 2 * min_shift_s >= span:
-            min_shift_s = 0.05 * span
     rng = rng_from(seed)
-    shifts = circular_shifts(rng, n_shifts, span, min_shift_s)
-    # events shifted against the peaks = the peak train rotated the other way (every event keeps a full
-    # neighbourhood of peaks, as the observed ones have)
-    rotated = np.sort(shift_times(peaks, -shifts, series_start_s, span), axis=1) if len(peaks) else \
-        np.empty((n_shifts, 0))
+    shifts, rotated, min_shift_s = rotated_trains(rng, peaks, n_shifts, series_start_s, span, min_shift_s)
 
     def all_rates(pk: np.ndarray) -> np.ndarray:
         if len(pk) == 0 or len(events) == 0:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .._validate import check_option, check_positive
 from ._series import Quiet
-from ._stats import circular_shifts, permutation_test, rng_from, seed_value, shift_times
+from ._stats import permutation_test, rng_from, rotated_trains, seed_value
 from .guards import precedence
 
 #: Default tolerances of the F1-vs-tolerance curve, s.
@@ -186,15 +186,8 @@ def peak_event_matching(
     total = series_end_s - series_start_s
     if min_shift_s is None:
         min_shift_s = max(2 * float(tols.max()), 0.05 * total)
-        if 2 * min_shift_s >= total:
-            min_shift_s = 0.05 * total
     rng = rng_from(seed)
-    shifts = circular_shifts(rng, n_shifts, total, min_shift_s)
-    # Shifting the events circularly against the peaks is done by rotating the peak train the other way: every
-    # event then keeps a full neighbourhood of peaks, as the observed events (away from the edges) have, instead of
-    # shifted events falling near the edges, where fewer peaks can be matched (that would make the test liberal).
-    rotated = np.sort(shift_times(peaks, -shifts, series_start_s, total), axis=1) if len(peaks) else \
-        np.empty((n_shifts, 0))
+    shifts, rotated, min_shift_s = rotated_trains(rng, peaks, n_shifts, series_start_s, total, min_shift_s)
 
     def f1_and_latency(pk: np.ndarray) -> tuple[np.ndarray, float]:
         f1 = np.array([matching_scores(max_matches(pk, events, tol), len(pk), len(events))[2] for tol in tols])
