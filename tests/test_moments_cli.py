@@ -64,6 +64,8 @@ def test_many_sessions_across_dyads(runs, tmp_path, capsys):
         assert (out / name).is_file(), name
     assert not list(out.glob(".*.tmp"))
     assert (out / "moment_tests.csv").is_file()
+    assert (out / "figures" / "forest_motion_energy_MoM.svg").is_file()
+    assert (out / "figures" / "grand_average_motion_energy_MoM.png").read_bytes()[:4] == b"\x89PNG"
     sessions_table = pd.read_parquet(out / "sessions.parquet")
     assert sessions_table["status"].tolist() == ["ok"] * 3 and sessions_table["dyad"].tolist() == ["A", "A", "B"]
     tests = pd.read_parquet(out / "moment_tests.parquet")

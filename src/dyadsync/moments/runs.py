@@ -227,6 +227,7 @@ def analyse_runs(
     if dial is not None:
         for key, fname in DIAL_TABLES.items():
             written.append(_save(tables[key], out / fname, csv))
+    written += _write_figures(across, tables, out / "figures", max_session_figures)
     if report:
         from ..report.html import write_moments_report
 
@@ -312,6 +313,43 @@ def _dial(
         tests.append(rel.assign(feature=feature, code="dial"))
     return {"dial_congruence": over_time, "dial_summary": pd.DataFrame([summary]),
             "dial_tests": pd.concat(tests, ignore_index=True)}, segments
+
+
+def _write_figures(across: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], folder: Path,
+                   max_session_figures: int) -> list[str]:
+    """Figures for papers, as SVG and PNG: the grand-average curve and the forest plot per feature and code, and
+    each session's event-locked average (up to ``max_session_figures`` sessions)."""
+    from ..report import figures
+
+    written = []
+
+    def save(fig: Any, name: str) -> None:
+        for suffix in (".svg", ".png"):
+            figures.save_figure(fig, folder / f"{name}{suffix}")
+            written.append(f"figures/{name}{suffix}")
+
+    def safe(text: object) -> str:
+        return "".join(c if c.isalnum() or c in "-_" else "_" for c in str(text))
+
+    grand, forest = across.get("grand_average"), across.get("forest")
+    if grand is not None and len(grand):
+        for (feature, code), g in grand.groupby(["feature", "code"], sort=False):
+            save(figures.event_locked_figure(g, f"{feature} around {code}: mean of {int(g['n_sessions'].max())} "
+                                                f"session(s)"), f"grand_average_{safe(feature)}_{safe(code)}")
+    if forest is not None and len(forest):
+        for (feature, code), g in forest.groupby(["feature", "code"], sort=False):
+            save(figures.forest_figure(g, f"{feature} around {code}: excess z during the events"),
+                 f"forest_{safe(feature)}_{safe(code)}")
+    curves, clusters = tables.get("moments"), tables.get("moment_clusters")
+    if curves is not None and len(curves) and curves["session"].nunique() <= max_session_figures:
+        for (session, feature, code), c in curves.groupby(["session", "feature", "code"], sort=False):
+            cl = None
+            if clusters is not None and len(clusters):
+                cl = clusters[(clusters["session"] == session) & (clusters["feature"] == feature)
+                              & (clusters["code"] == code)]
+            save(figures.event_locked_figure(c, f"{session}: {feature} around {code}", cl),
+                 f"event_locked_{safe(session)}_{safe(feature)}_{safe(code)}")
+    return written
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

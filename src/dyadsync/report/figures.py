@@ -7,6 +7,7 @@ draws a video frame.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -292,6 +293,16 @@ def motion_qc(features: pd.DataFrame, persons: Sequence[str], events: pd.DataFra
     ax.set_title("Motion energy per person", loc="left", fontsize=10)
     ax.legend(loc="upper right", fontsize=8, frameon=False, ncol=3)
     return fig
+
+
+def save_figure(fig: "Figure", path: str | Path) -> Path:
+    """Save a figure atomically; the format follows the suffix (``.svg``, ``.png`` at 200 dpi, ``.pdf``)."""
+    from ..io.store import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=path.suffix.lstrip(".").lower() or "svg", dpi=200)
+    return path
 
 
 def to_svg(fig: "Figure") -> str:
