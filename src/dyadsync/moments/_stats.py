@@ -24,7 +24,7 @@ def seed_value(seed: int | np.random.Generator | None) -> int | None:
 
 
 def permutation_test(
-    observed: float, null: np.ndarray, alternative: str = "greater", *, ties: np.random.Generator | None = None
+    observed: float, null: np.ndarray, alternative: str = "greater", *, discrete: bool = False
 ) -> dict[str, Any]:
     """Compare an observed statistic with its null distribution (surrogates, shifts, permutations).
 
@@ -34,10 +34,11 @@ def permutation_test(
     null : ndarray
         Statistic under each surrogate; non-finite values are left out.
     alternative : {"greater", "less", "two-sided"}
-    ties : Generator or None
-        For discrete statistics (rates, F1), null values equal to the observed one are counted as more extreme
-        at random (each with probability 1/2 in rank order, from this Generator), which makes the p value exactly
-        uniform under the null instead of conservative; ``p_conservative`` keeps the count with all ties.
+    discrete : bool, default False
+        For statistics that take few values (rates, F1), null values equal to the observed one count half (the
+        mid-p of Lancaster 1961): counting them all makes such tests conservative (the benchmark measures 2-4% at
+        alpha = .05); ``p_conservative`` keeps the full count. (Breaking ties at random instead would be exact for
+        one session, but with one seed for a whole study every session would share the same random draw.)
 
     Returns
     -------
@@ -66,9 +67,7 @@ def permutation_test(
         d, d_obs = np.abs(null - mean), abs(observed - mean)
         strict, tied = int(np.sum(d > d_obs + 1e-12)), int(np.sum(np.abs(d - d_obs) <= 1e-12))
     p_conservative = (1 + strict + tied) / (1 + n)
-    # random tie-breaking: the observed value's rank among the tied ones is uniform
-    exceed = strict + (int(ties.integers(0, tied + 1)) if ties is not None else tied)
-    p = (1 + exceed) / (1 + n)
+    p = (1 + strict + (0.5 * tied if discrete else tied)) / (1 + n)
     # Mid-rank p of "greater": uniform on (0, 1) under exchangeability, symmetric, never 0 or 1.
     p_mid = (greater + 0.5 * n_ties + 0.5) / (n + 1)
     return {

@@ -15,7 +15,7 @@ moments?) and events as A and peaks as B ("events before peaks": does synchrony 
 rate is compared with shifted-event surrogates (all event times moved together circularly against the peaks,
 keeping their number and spacing; computed by rotating the peak train the other way, so that every event keeps a
 full neighbourhood of peaks), ``p = (1 + #{null >= observed}) / (1 + n_shifts)``, null values equal to the
-observed rate counted at random (rates take few values; ``p_conservative`` counts every tie). Donges et al.'s analytical test
+observed rate counted half (mid-p: rates take few values; ``p_conservative`` counts every tie). Donges et al.'s analytical test
 (Poisson processes) is given as ``p_poisson``; synchrony peaks are not Poisson (they keep a minimum distance), so
 the surrogate p is the one to report.
 
@@ -174,7 +174,7 @@ def event_coincidence(
         # precursor: share of B events; trigger: share of A events
         n_target, n_other = (b_n, a_n) if kind == "precursor" else (a_n, b_n)
         k = int(round(observed[j] * n_target)) if np.isfinite(observed[j]) else 0
-        t = permutation_test(float(observed[j]), null[:, j], "greater", ties=rng)
+        t = permutation_test(float(observed[j]), null[:, j], "greater", discrete=True)
         tests.append({
             "analysis": f"coincidence_{kind}",
             "direction": direction,

@@ -11,7 +11,7 @@ time*: negative when synchrony peaks before the event. The null distribution shi
 circularly, by random offsets (keeping their number and spacing; computed by rotating the peak train the other way,
 so that every shifted event keeps a full neighbourhood of peaks): F1 at every tolerance and the median latency are
 recomputed for every shift. ``p = (1 + #{null >= observed}) / (1 + n_shifts)`` for F1, with null values equal to
-the observed F1 counted at random (F1 takes few values, and counting every tie would make the test conservative;
+the observed F1 counted half (mid-p: F1 takes few values, and counting every tie would make the test conservative;
 ``p_conservative`` counts them all); two-sided (distance from the null mean) for the median latency.
 """
 
@@ -204,7 +204,7 @@ def peak_event_matching(
     for j, tol in enumerate(tols):
         e_i, _ = _assign(peaks, events, tol)
         precision, recall, f1 = matching_scores(len(e_i), len(peaks), len(events))
-        t = permutation_test(f1, null_f1[:, j], alternative, ties=rng)
+        t = permutation_test(f1, null_f1[:, j], alternative, discrete=True)
         curve_rows.append({
             "tolerance_s": tol, "n_matched": len(e_i), "precision": precision, "recall": recall, "f1": f1,
             "null_mean": t["null_mean"], "null_low": float(np.percentile(null_f1[:, j], lo_q)),
@@ -224,7 +224,7 @@ def peak_event_matching(
         "seed": seed_value(seed),
     }
     f1_test = permutation_test(float(main["f1"]), null_f1[:, int(np.flatnonzero(tols == tolerance_s)[0])],
-                               alternative, ties=rng)
+                               alternative, discrete=True)
     lat_test = permutation_test(obs_latency, null_latency, "two-sided")
     with Quiet():
         lat = matches["latency_s"].to_numpy()
