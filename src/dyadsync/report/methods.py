@@ -142,7 +142,8 @@ def moments_methods(params: dict[str, Any], tests: pd.DataFrame, *, window_s: fl
             f"{mo['tolerance_s']:g} s by optimal assignment "
             "(Kuhn, 1955), giving precision, recall and F1 (also over tolerances of "
             f"{', '.join(f'{t:g}' for t in mo['tolerances_s'])} s), and the signed latency of each pair (peak minus "
-            "event time; negative: synchrony first); F1 and the median latency were compared with shifted events. A lead "
+            "event time; negative: synchrony first); F1 and the median latency were compared with shifted events (ties "
+            "with the discrete F1 counted half, mid-p). A lead "
             f"shorter than half the synchrony window{half} was not taken as evidence of precedence."
         )
         refs.append(MOMENTS_REFERENCES["assignment"])
@@ -150,7 +151,7 @@ def moments_methods(params: dict[str, Any], tests: pd.DataFrame, *, window_s: fl
         text.append(
             f"Event coincidence analysis (Donges et al., 2016; window {mo['coincidence_window_s']:g} s, delay "
             f"{mo['coincidence_delay_s']:g} s) gave precursor and trigger coincidence rates in both directions (peaks "
-            "before events, events before peaks), tested against shifted events."
+            "before events, events before peaks), tested against shifted events (mid-p)."
         )
         refs.append(MOMENTS_REFERENCES["eca"])
     if len(_used(tests, "compare_")):
