@@ -53,8 +53,8 @@ def permutation_test(
     null = null[np.isfinite(null)]
     n = len(null)
     if n == 0 or not np.isfinite(observed):
-        return {"p_value": np.nan, "p_conservative": np.nan, "z_surrogate": np.nan, "null_mean": np.nan,
-                "null_sd": np.nan, "z_vs_null": np.nan, "n_null": n}
+        return {"p_value": np.nan, "p_conservative": np.nan, "share_tied": np.nan, "z_surrogate": np.nan,
+                "null_mean": np.nan, "null_sd": np.nan, "z_vs_null": np.nan, "n_null": n}
     mean = float(null.mean())
     sd = float(null.std(ddof=1)) if n > 1 else np.nan
     greater = int(np.sum(null > observed))
@@ -73,6 +73,7 @@ def permutation_test(
     return {
         "p_value": float(p),
         "p_conservative": float(p_conservative),
+        "share_tied": tied / n,
         "z_surrogate": float(stats.norm.isf(p_mid)),
         "null_mean": mean,
         "null_sd": sd,
@@ -202,3 +203,16 @@ def rotated_trains(
     if len(t) == 0:
         return shifts, np.empty((len(shifts), 0)), float(min_shift_s)
     return shifts, np.sort(shift_times(t, -shifts, start_s, span_s), axis=1), float(min_shift_s)
+
+
+#: Share of null values tied with the observed one above which a discrete test is reported as coarse.
+COARSE_TIES = 0.25
+
+
+def coarse_note(test: dict[str, Any], what: str) -> str:
+    """A guard-rail note when a discrete statistic ties with much of its null (the test is then conservative)."""
+    share = test.get("share_tied", 0.0)
+    if share is None or not np.isfinite(share) or share < COARSE_TIES:
+        return ""
+    return (f"{what} takes few values here ({share:.0%} of the null equal the observed one): the test is coarse and "
+            "conservative (more events, or a tolerance matched to the peak density, help)")

@@ -25,6 +25,7 @@ pointwise band from the same shifted-event surrogates.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,8 @@ import pandas as pd
 from scipy import stats
 
 from .._validate import check_positive
-from ._stats import permutation_test, rng_from, rotated_trains, seed_value
+from ..errors import DyadsyncWarning
+from ._stats import coarse_note, permutation_test, rng_from, rotated_trains, seed_value
 
 DIRECTIONS = {
     "peaks_before_events": "synchrony peaks (A) before events (B)",
@@ -168,13 +170,16 @@ def event_coincidence(
     null = np.array([all_rates(row) for row in rotated])
     names = [("peaks_before_events", "precursor"), ("peaks_before_events", "trigger"),
              ("events_before_peaks", "precursor"), ("events_before_peaks", "trigger")]
-    tests = []
+    tests, coarse = [], []
     for j, (direction, kind) in enumerate(names):
         a_n, b_n = (len(peaks), len(events)) if direction == "peaks_before_events" else (len(events), len(peaks))
         # precursor: share of B events; trigger: share of A events
         n_target, n_other = (b_n, a_n) if kind == "precursor" else (a_n, b_n)
         k = int(round(observed[j] * n_target)) if np.isfinite(observed[j]) else 0
         t = permutation_test(float(observed[j]), null[:, j], "greater", discrete=True)
+        note = coarse_note(t, f"the {kind} rate")
+        if note:
+            coarse.append(f"{direction.replace('_', ' ')} {kind}")
         tests.append({
             "analysis": f"coincidence_{kind}",
             "direction": direction,
@@ -182,6 +187,7 @@ def event_coincidence(
             "statistic": float(observed[j]),
             **{key: t[key] for key in ("null_mean", "null_sd", "z_vs_null", "z_surrogate", "p_value",
                                        "p_conservative")},
+            "warnings": note,
             "p_poisson": poisson_p(k, n_target, n_other, delta_s, tau_s, span),
             "n_coincidences": k,
             "n_events": int(len(events)),
@@ -193,6 +199,9 @@ def event_coincidence(
             "min_shift_s": float(min_shift_s),
             "seed": seed_value(seed),
         })
+    if coarse:
+        warnings.warn(f"event coincidence: the rates take few values here ({', '.join(coarse)}): those tests are "
+                      "coarse and conservative", DyadsyncWarning, stacklevel=2)
     correlogram = _correlogram(peaks, events, rotated, max_lag_s, bin_s, band)
     return Coincidence(tests=tests, correlogram=correlogram)
 

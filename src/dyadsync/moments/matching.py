@@ -17,6 +17,7 @@ the observed F1 counted half (mid-p: F1 takes few values, and counting every tie
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,8 +26,9 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_option, check_positive
+from ..errors import DyadsyncWarning
 from ._series import Quiet
-from ._stats import permutation_test, rng_from, rotated_trains, seed_value
+from ._stats import coarse_note, permutation_test, rng_from, rotated_trains, seed_value
 from .guards import precedence
 
 #: Default tolerances of the F1-vs-tolerance curve, s.
@@ -226,6 +228,9 @@ def peak_event_matching(
     f1_test = permutation_test(float(main["f1"]), null_f1[:, int(np.flatnonzero(tols == tolerance_s)[0])],
                                alternative, discrete=True)
     lat_test = permutation_test(obs_latency, null_latency, "two-sided")
+    note = coarse_note(f1_test, f"F1 at {tolerance_s:g} s")
+    if note:
+        warnings.warn(f"peak/event matching: {note}", DyadsyncWarning, stacklevel=2)
     with Quiet():
         lat = matches["latency_s"].to_numpy()
         q1, q3 = (np.percentile(lat, [25, 75]) if len(lat) else (np.nan, np.nan))
@@ -238,6 +243,7 @@ def peak_event_matching(
             "recall": float(main["recall"]),
             **{k: f1_test[k] for k in ("null_mean", "null_sd", "z_vs_null", "z_surrogate", "p_value",
                                        "p_conservative")},
+            "warnings": note,
             "alternative": alternative,
             **common,
         },
