@@ -207,7 +207,8 @@ def study(seed: int) -> dict[str, float]:
             on, off = sim.events["onset_s"].to_numpy(), sim.events["offset_s"].to_numpy()
             el = event_locked_average(sim.times_s, v, on, off, n_shifts=199, seed=int(rng.integers(1 << 31)))
             tests.append({**el.test, "feature": "body", "code": "MoM", "dyad": f"d{d}", "session": f"d{d}s{s}"})
-            c = epoch_contrasts(sim.times_s, v, on, off, n_random=19, seed=int(rng.integers(1 << 31)), code="MoM")
+            c = epoch_contrasts(sim.times_s, v, on, off, n_random=19, n_shifts=19, seed=int(rng.integers(1 << 31)),
+                                code="MoM")
             epochs.append(c.epochs.assign(feature="body", dyad=f"d{d}", session=f"d{d}s{s}"))
     across = across_dyads(pd.DataFrame(tests), pd.concat(epochs, ignore_index=True))
     out = {"stouffer (event_locked)": float(across["combined"]["p_value"].iloc[0])}

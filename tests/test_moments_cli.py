@@ -74,7 +74,7 @@ def test_many_sessions_across_dyads(runs, tmp_path, capsys):
     el = combined[combined["analysis"] == "event_locked"].iloc[0]
     assert el["n_dyads"] == 2 and el["n_sessions"] == 3 and el["p_value"] < 0.01  # planted imitation episodes
     mm = pd.read_parquet(out / "mixed_model.parquet")
-    assert {"pre vs random", "during vs random", "post vs random"} == set(mm["term"])
+    assert {"pre vs random", "during vs random_during", "post vs random"} == set(mm["term"])
     assert mm.set_index("level").loc["during", "estimate"] > 0 and mm["q_value"].notna().all()
     html = (out / "moments_report.html").read_text()
     assert 'id="forest-motion_energy-MoM"' in html and 'id="grand-average-motion_energy-MoM"' in html

@@ -125,7 +125,10 @@ def test_epoch_contrasts_find_the_during_bump_only():
     assert t.loc["during", "cliffs_delta"] > 0.4
     assert t.loc["pre", "p_value"] > 0.01 and t.loc["post", "p_value"] > 0.01
     ep = res.epochs
-    assert set(ep["epoch"]) == {"pre", "during", "post", "random"} and (ep["code"] == "MoM").all()
+    assert set(ep["epoch"]) == {"pre", "during", "post", "random", "random_during"} and (ep["code"] == "MoM").all()
+    # the DURING baseline has the DURING epochs' durations
+    durations = lambda e: sorted(np.round(ep.loc[ep.epoch == e, "end_s"] - ep.loc[ep.epoch == e, "start_s"]))  # noqa: E731
+    assert set(durations("random_during")) <= set(durations("during"))
     rand = ep[ep["epoch"] == "random"].sort_values("start_s")
     assert (rand["start_s"].to_numpy()[1:] > rand["end_s"].to_numpy()[:-1]).all()  # baseline epochs do not overlap
     for on, off in zip(s.events["onset_s"], s.events["offset_s"]):  # ... and keep one epoch away from events

@@ -49,8 +49,8 @@ class EpochContrasts:
         z), its null distribution's mean and SD, ``p_value``, ``z_surrogate``, ``cohens_d``, ``cliffs_delta``,
         counts, guard-rails and every parameter with the seed.
     epochs : DataFrame
-        One row per epoch: the real epochs of every event and up to ``n_baseline`` random epochs of ``epoch_s``
-        away from the events (``epoch = "random"``), with their mean synchrony (raw and z): the input of the
+        One row per epoch: the real epochs of every event and the random baseline epochs away from the events
+        (``epoch = "random"`` and ``"random_during"``), with their mean synchrony (raw and z): the input of the
         across-dyad mixed model.
     """
 
@@ -144,15 +144,19 @@ def _valid_starts(free: np.ndarray, length: int) -> np.ndarray:
     return np.flatnonzero(c[length:] - c[:-length] == 0)
 
 
-def _non_overlapping(rng: np.random.Generator, starts: np.ndarray, length: int, k: int) -> np.ndarray:
-    """Up to ``k`` of ``starts`` (in random order) whose windows of ``length`` samples do not overlap."""
-    chosen: list[int] = []
-    for s in rng.permutation(starts):
-        if len(chosen) >= k:
-            break
-        if all(abs(int(s) - c) >= length for c in chosen):
-            chosen.append(int(s))
-    return np.array(chosen, dtype=int)
+def _baseline(rng: np.random.Generator, free: np.ndarray, lengths: np.ndarray) -> list[tuple[int, int]]:
+    """Non-overlapping windows ``(start, length)`` in ``free`` with the given lengths, placed at random; lengths that
+    no longer fit are skipped."""
+    taken = ~free.copy()
+    out = []
+    for ln in lengths:
+        starts = _valid_starts(~taken, int(ln))
+        if len(starts) == 0:
+            continue
+        s0 = int(starts[rng.integers(0, len(starts))])
+        taken[s0 : s0 + int(ln)] = True
+        out.append((s0, int(ln)))
+    return sorted(out)
 
 
 def epoch_contrasts(
@@ -194,9 +198,11 @@ def epoch_contrasts(
     n_random : int, default 1000
         Draws of random matched-duration epochs from uncoded time (effect sizes and ``p_random_epochs``).
     n_baseline : int, default 20
-        Random epochs of ``epoch_s`` added to :attr:`EpochContrasts.epochs` as a baseline for the across-dyad model:
-        not overlapping each other, and at least ``epoch_s`` away from every coded event (so that they share no
-        sample with a PRE or POST epoch); fewer when the session has no room for them.
+        Random baseline epochs added to :attr:`EpochContrasts.epochs` for the across-dyad model, at least ``epoch_s``
+        away from every coded event (so that they share no sample with a PRE or POST epoch) and not overlapping
+        each other: ``n_baseline`` of ``epoch_s`` (``epoch = "random"``, the reference of PRE and POST) and
+        ``n_baseline`` with the durations of the DURING epochs (``"random_during"``, the reference of DURING);
+        fewer when the session has no room for them.
     exclude_margin_s : float, default 0
         Widen every coded event by this much on both sides before taking the rest as uncoded time, s.
     centrality : {"mean", "median"}, default "mean"
@@ -317,19 +323,22 @@ def epoch_contrasts(
             "warnings": notes_here,
             "seed": seed_value(seed),
         })
-    # Baseline epochs of epoch_s for the across-dyad model: from time at least one epoch away from every coded
-    # event (so that they share no sample with a PRE or POST epoch) and not overlapping each other, so that they
-    # are as independent as the event epochs.
-    length = max(1, int(round(epoch_s / grid.step_s)))
+    # Baseline epochs for the across-dyad model, from time at least one epoch away from every coded event (so
+    # that they share no sample with a PRE or POST epoch), not overlapping each other (as independent as the event
+    # epochs): "random" epochs of epoch_s (the reference of PRE and POST) and "random_during" epochs with the
+    # durations of the DURING epochs (the reference of DURING: an epoch's mean varies more the shorter it is, so
+    # the compared epochs must have the same lengths).
     away = uncoded_mask(grid, ex_on, ex_off, max(exclude_margin_s, epoch_s)) & np.isfinite(grid.z)
-    starts = _non_overlapping(rng, _valid_starts(away, length), length, n_baseline)
-    if len(starts):
-        chosen = np.sort(starts)
-        bz, cnt = pz.mean(chosen, chosen + length)
-        braw, _ = praw.mean(chosen, chosen + length)
-        for i, s in enumerate(chosen):
-            epoch_rows.append((-1, code, np.nan, np.nan, "random", grid.t0 + s * grid.step_s,
-                               grid.t0 + (s + length - 1) * grid.step_s, int(cnt[i]), braw[i], bz[i]))
+    length = max(1, int(round(epoch_s / grid.step_s)))
+    start, stop = bounds["during"]
+    during_lengths = np.clip(stop - start, 1, None)
+    for label, lengths in (("random", np.full(n_baseline, length)),
+                           ("random_during", np.resize(during_lengths, n_baseline))):
+        for s0, ln in _baseline(rng, away, lengths):
+            bz, cnt = pz.mean(np.array([s0]), np.array([s0 + ln]))
+            braw, _ = praw.mean(np.array([s0]), np.array([s0 + ln]))
+            epoch_rows.append((-1, code, np.nan, np.nan, label, grid.t0 + s0 * grid.step_s,
+                               grid.t0 + (s0 + ln - 1) * grid.step_s, int(cnt[0]), braw[0], bz[0]))
     epochs = pd.DataFrame.from_records(epoch_rows, columns=list(EPOCH_COLUMNS))
     return EpochContrasts(table=pd.DataFrame(rows), epochs=epochs)
 

@@ -18,7 +18,7 @@ can be analysed without recomputing anything.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -154,7 +154,7 @@ def epoch_mixed_model(
     *,
     outcome: str = "mean_sync",
     factor: str = "epoch",
-    reference: str = "random",
+    reference: str | Mapping[str, str] = "random",
     by: Sequence[str] = ("feature", "code"),
     groups: str = "dyad",
     session: str | None = "session",
@@ -174,8 +174,9 @@ def epoch_mixed_model(
     factor : str, default "epoch"
         Column whose levels are contrasted with ``reference`` (e.g. ``epoch``; ``code`` to compare event types;
         ``feature`` to compare modalities).
-    reference : str, default "random"
-        Reference level.
+    reference : str or mapping, default "random"
+        Reference level; or a mapping from each level to its own reference (e.g. ``{"pre": "random", "post":
+        "random", "during": "random_during"}``), which fits one model per level on that level and its reference.
     by : sequence of str
         One model per combination of these columns (those present and not equal to ``factor``).
     groups : str, default "dyad"
@@ -198,9 +199,6 @@ def epoch_mixed_model(
     AnalysisError
         When a needed column is missing or the reference level is absent.
     """
-    import statsmodels.formula.api as smf
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
     for col in (outcome, factor):
         if col not in epochs.columns:
             raise AnalysisError(f"the epochs table has no {col!r} column; columns: {list(epochs.columns)}")
@@ -211,69 +209,86 @@ def epoch_mixed_model(
     data[factor] = data[factor].astype(str)
     cols = [c for c in by if c in data.columns and c != factor]
     rows = []
-    for key, g in _groups(data, cols):
-        levels = sorted(set(g[factor]))
-        if reference not in levels:
+    for key, whole in _groups(data, cols):
+        levels = sorted(set(whole[factor]))
+        pairs = ([(lv, ref) for lv, ref in reference.items() if lv in levels and ref in levels]
+                 if isinstance(reference, Mapping) else [(None, reference)])
+        if not isinstance(reference, Mapping) and reference not in levels:
             raise AnalysisError(f"reference level {reference!r} of {factor!r} not found; levels: {levels}")
-        if len(levels) < 2:
-            continue
-        g = g.rename(columns={outcome: "_y", factor: "_f", groups: "_g"}).reset_index(drop=True)
-        formula = f"_y ~ C(_f, Treatment(reference={reference!r}))"
-        n_dyads = g["_g"].nunique()
-        n_sessions = g[session].nunique() if session and session in g.columns else n_dyads
-        converged, group_var, model = True, np.nan, "mixedlm"
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            fit = None
-            if n_dyads >= 2:
-                vc = ({"session": "0 + C(" + session + ")"} if session and session in g.columns
-                      and n_sessions > n_dyads else None)
-                try:
-                    fit = smf.mixedlm(formula, g, groups="_g", re_formula="1", vc_formula=vc).fit(
-                        reml=True, method=["lbfgs", "powell"])
-                except (np.linalg.LinAlgError, ValueError) as exc:
-                    # a degenerate design (e.g. identical dyads): OLS with dyad-clustered standard errors instead
-                    fit = smf.ols(formula, g).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(g["_g"])[0]})
-                    model = f"ols, dyad-clustered SE (mixedlm failed: {exc})"
-                else:
-                    converged = bool(getattr(fit, "converged", True))
-                    cov_re = np.asarray(fit.cov_re)
-                    group_var = float(cov_re[0, 0]) if cov_re.size else np.nan
-            if fit is None:
-                fit = smf.ols(formula, g).fit()
-                model = "ols"
-        notes = sorted({str(w.message).splitlines()[0] for w in caught
-                        if issubclass(w.category, (ConvergenceWarning, UserWarning, RuntimeWarning))})
-        ci = fit.conf_int()
-        for term in fit.params.index:
-            if not term.startswith("C(_f"):
+        for level_only, ref in pairs:
+            g = whole if level_only is None else whole[whole[factor].isin([level_only, ref])]
+            if g[factor].nunique() < 2:
                 continue
-            level = term.split("[T.")[-1].rstrip("]")
-            rows.append({
-                **dict(zip(cols, key)),
-                "factor": factor,
-                "term": f"{level} vs {reference}",
-                "level": level,
-                "reference": reference,
-                "estimate": float(fit.params[term]),
-                "se": float(fit.bse[term]),
-                "z": float(fit.tvalues[term]),
-                "p_value": float(fit.pvalues[term]),
-                "ci_low": float(ci.loc[term, 0]),
-                "ci_high": float(ci.loc[term, 1]),
-                "n_epochs": int(len(g)),
-                "n_dyads": int(n_dyads),
-                "n_sessions": int(n_sessions),
-                "outcome": outcome,
-                "model": model,
-                "converged": converged,
-                "group_var": group_var,
-                "fit_notes": "; ".join(notes),
-            })
+            rows += _fit_contrasts(g, dict(zip(cols, key)), outcome, factor, ref, groups, session)
     out = pd.DataFrame(rows)
     if not out.empty:
         out["q_value"] = fdr_bh(out["p_value"].to_numpy())
     return out
+
+
+def _fit_contrasts(
+    g: pd.DataFrame, keys: dict[str, Any], outcome: str, factor: str, reference: str, groups: str,
+    session: str | None,
+) -> list[dict[str, Any]]:
+    """One mixed model ``outcome ~ factor`` (random intercept per group); one row per level against ``reference``."""
+    import statsmodels.formula.api as smf
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    rows = []
+    g = g.rename(columns={outcome: "_y", factor: "_f", groups: "_g"}).reset_index(drop=True)
+    formula = f"_y ~ C(_f, Treatment(reference={reference!r}))"
+    n_dyads = g["_g"].nunique()
+    n_sessions = g[session].nunique() if session and session in g.columns else n_dyads
+    converged, group_var, model = True, np.nan, "mixedlm"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = None
+        if n_dyads >= 2:
+            vc = ({"session": "0 + C(" + session + ")"} if session and session in g.columns
+                  and n_sessions > n_dyads else None)
+            try:
+                fit = smf.mixedlm(formula, g, groups="_g", re_formula="1", vc_formula=vc).fit(
+                    reml=True, method=["lbfgs", "powell"])
+            except (np.linalg.LinAlgError, ValueError) as exc:
+                # a degenerate design (e.g. identical dyads): OLS with dyad-clustered standard errors instead
+                fit = smf.ols(formula, g).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(g["_g"])[0]})
+                model = f"ols, dyad-clustered SE (mixedlm failed: {exc})"
+            else:
+                converged = bool(getattr(fit, "converged", True))
+                cov_re = np.asarray(fit.cov_re)
+                group_var = float(cov_re[0, 0]) if cov_re.size else np.nan
+        if fit is None:
+            fit = smf.ols(formula, g).fit()
+            model = "ols"
+    notes = sorted({str(w.message).splitlines()[0] for w in caught
+                    if issubclass(w.category, (ConvergenceWarning, UserWarning, RuntimeWarning))})
+    ci = fit.conf_int()
+    for term in fit.params.index:
+        if not term.startswith("C(_f"):
+            continue
+        level = term.split("[T.")[-1].rstrip("]")
+        rows.append({
+            **keys,
+            "factor": factor,
+            "term": f"{level} vs {reference}",
+            "level": level,
+            "reference": reference,
+            "estimate": float(fit.params[term]),
+            "se": float(fit.bse[term]),
+            "z": float(fit.tvalues[term]),
+            "p_value": float(fit.pvalues[term]),
+            "ci_low": float(ci.loc[term, 0]),
+            "ci_high": float(ci.loc[term, 1]),
+            "n_epochs": int(len(g)),
+            "n_dyads": int(n_dyads),
+            "n_sessions": int(n_sessions),
+            "outcome": outcome,
+            "model": model,
+            "converged": converged,
+            "group_var": group_var,
+            "fit_notes": "; ".join(notes),
+        })
+    return rows
 
 
 def grand_average(curves: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
@@ -328,7 +343,10 @@ def across_dyads(
            "grand_average": grand_average(curves) if curves is not None and len(curves) else pd.DataFrame()}
     if epochs is None or epochs.empty or epochs["dyad"].nunique() < 2:
         return out
-    models = [epoch_mixed_model(epochs, factor="epoch", reference="random")]
+    reference: str | dict[str, str] = "random"
+    if "random_during" in set(epochs["epoch"]):
+        reference = {"pre": "random", "during": "random_during", "post": "random"}
+    models = [epoch_mixed_model(epochs, factor="epoch", reference=reference)]
     during = epochs[epochs["epoch"] == "during"]
     codes = sorted(during["code"].astype(str).unique())
     if len(codes) > 1:
