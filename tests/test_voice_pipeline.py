@@ -59,8 +59,9 @@ def test_voice_only_pipeline_fails_clearly_without_audio(make_video, tmp_path):
 def test_vocal_pipeline_on_the_sample(tmp_path):
     result = run_session(SAMPLE / "dyad_session.mp4", tmp_path / "out", codes=SAMPLE / "moments_of_meeting.csv",
                          pipeline=ROOT / "pipelines" / "vocal.toml")
-    tests = result.moment_tests.set_index("feature")
-    assert tests.loc["f0_proximity", "p_value"] < 0.05
+    tests = result.moment_tests
+    event_locked = tests[tests["analysis"] == "event_locked"].set_index("feature")
+    assert event_locked.loc["f0_proximity", "p_value"] < 0.05
     feats = set(result.features["feature"].astype(str))
     assert {"f0_hz", "f0_st", "intensity_db", "voiced", "speaking"} <= feats
     assert "Levitan" in (tmp_path / "out" / "report.html").read_text()

@@ -136,6 +136,31 @@ class MomentsSection:
     alternative: str = "greater"
     seed: int = 20261123
     on_outside: str = "raise"
+    analyses: list[str] = field(
+        default_factory=lambda: ["event_locked", "contrasts", "peaks", "matching", "coincidence", "compare",
+                                 "agreement"]
+    )
+    cluster_alpha: float = 0.05
+    min_events: int = 5
+    epoch_s: float = 60.0
+    n_random: int = 1000
+    n_baseline: int = 20
+    exclude_margin_s: float = 0.0
+    coders: str = "consensus"
+    n_surrogates: int = 19
+    surrogate_min_shift_s: float = 0.0
+    peak_quantile: float = 0.95
+    peak_prominence_sd: float = 0.5
+    peak_distance_s: float = 0.0
+    min_episode_s: float = 5.0
+    event_reference: str = "onset"
+    tolerance_s: float = 15.0
+    tolerances_s: list[float] = field(default_factory=lambda: [1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0])
+    coincidence_window_s: float = 15.0
+    coincidence_delay_s: float = 0.0
+    correlogram_max_lag_s: float = 60.0
+    correlogram_bin_s: float = 5.0
+    agreement_bin_s: float = 1.0
 
 
 @dataclass
@@ -294,6 +319,7 @@ def _check_values(c: PipelineConfig, where: str) -> None:
         raise ConfigError(f"{where}[face] head_crop_px must be at least 64 pixels, got {c.face.head_crop_px}")
     if not 1 <= c.face.head_scale <= 6:
         raise ConfigError(f"{where}[face] head_scale must be between 1 and 6 head widths, got {c.face.head_scale}")
+    _check_moments(m, where)
     if c.motion.background and len(c.motion.background) != 4:
         raise ConfigError(f"{where}[motion] background must be [x, y, width, height], got {c.motion.background}")
 
@@ -316,3 +342,30 @@ def _check_voice(c: PipelineConfig, where: str) -> None:
         raise ConfigError(f"{where}[voice] window_turns >= 1, step_s > 0, bridge_s >= 0 and min_pause_s >= 0 needed")
     if not 0 <= v.arousal_max_lag_s < v.arousal_window_s:
         raise ConfigError(f"{where}[voice] needs 0 <= arousal_max_lag_s < arousal_window_s")
+
+
+def _check_moments(m: MomentsSection, where: str) -> None:
+    """The moments toolkit's parameters (see docs/methods/)."""
+    from ..moments.session import ANALYSES
+
+    for analysis in m.analyses:
+        check_option(f"{where}[moments] analyses entry", analysis, ANALYSES)
+    check_option(f"{where}[moments] coders", m.coders, ("consensus", "pooled", "each"))
+    check_option(f"{where}[moments] event_reference", m.event_reference, ("onset", "centre", "offset"))
+    if m.n_random < 19:
+        raise ConfigError(f"{where}[moments] n_random must be at least 19, got {m.n_random}")
+    for name in ("cluster_alpha", "peak_quantile"):
+        if not 0 < getattr(m, name) < 1:
+            raise ConfigError(f"{where}[moments] {name} must be between 0 and 1, got {getattr(m, name)}")
+    for name in ("epoch_s", "tolerance_s", "coincidence_window_s", "correlogram_max_lag_s", "correlogram_bin_s",
+                 "agreement_bin_s"):
+        if getattr(m, name) <= 0:
+            raise ConfigError(f"{where}[moments] {name} must be > 0, got {getattr(m, name)}")
+    for name in ("exclude_margin_s", "peak_prominence_sd", "peak_distance_s", "min_episode_s", "coincidence_delay_s",
+                 "surrogate_min_shift_s"):
+        if getattr(m, name) < 0:
+            raise ConfigError(f"{where}[moments] {name} must be >= 0, got {getattr(m, name)}")
+    if m.n_surrogates < 1 or m.min_events < 1 or m.n_baseline < 0:
+        raise ConfigError(f"{where}[moments] n_surrogates and min_events must be >= 1 and n_baseline >= 0")
+    if not m.tolerances_s or any(t <= 0 for t in m.tolerances_s):
+        raise ConfigError(f"{where}[moments] tolerances_s must be a non-empty list of positive numbers")

@@ -25,7 +25,8 @@ from ..features import ROI, motion_energy, parse_rois
 from ..io.events import read_events
 from ..io.store import write_json, write_parquet
 from ..io.video import VideoInfo, probe_video
-from ..moments import event_locked_average
+from ..moments.peaks import shifted_pair_synchrony
+from ..moments.session import MOMENT_TABLES, MomentsResult, analyse_moments
 from ..preprocess import prepare_pair
 from ..synchrony import global_index, summarize, windowed_cross_correlation
 from .cache import StageCache, file_sha256, stable_hash
@@ -44,6 +45,7 @@ OUTPUTS = {
     "report": "report.html",
     "timings": "timings.json",
     "run": "run.json",
+    **{k: v for k, v in MOMENT_TABLES.items() if k not in ("moments", "moment_tests")},
 }
 
 
@@ -59,6 +61,7 @@ class SessionResult:
     moments: pd.DataFrame | None
     moment_tests: pd.DataFrame | None
     record: dict[str, Any] = field(default_factory=dict)
+    moment_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def report(self) -> Path:
@@ -175,8 +178,8 @@ def run_session(
             save(lags_table, "synchrony_lags")
             if events is not None:
                 save(events, "events")
-                save(moments, "moments")
-                save(tests, "moment_tests")
+                for name, table in analysis.moment_tables.items():
+                    save(table, name)
 
     finally:
         for key in [k for k, (c, _) in _MEDIAPIPE_PENDING.items() if c is config]:
@@ -197,9 +200,11 @@ def run_session(
         },
         "features": feature_info,
         "synchrony": analysis.info,
+        "moments": analysis.moments_info,
         "warnings": caught,
     }
-    result = SessionResult(out, features, synchrony, lags_table, events, moments, tests, record)
+    result = SessionResult(out, features, synchrony, lags_table, events, moments, tests, record,
+                           moment_tables=analysis.moment_tables)
     if "report" in config.pipeline.stages:
         say("report")
         from ..report.html import write_session_report
@@ -425,6 +430,8 @@ class Analysis:
     moments: pd.DataFrame | None
     moment_tests: pd.DataFrame | None
     info: dict[str, Any]
+    moment_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    moments_info: dict[str, Any] | None = None
 
 
 def analyse_features(features: pd.DataFrame, events: pd.DataFrame | None, config: PipelineConfig) -> Analysis:
@@ -459,10 +466,11 @@ def analyse_features(features: pd.DataFrame, events: pd.DataFrame | None, config
                 "n_windows": int(series["sync"].notna().sum()), "preprocess": {},
                 **{k: v for k, v in vocal_info.items() if k != "series"},
             }
-    moments = tests = None
-    if events is not None:
-        moments, tests = _moments_stage(synchrony, events, config)
-    return Analysis(synchrony, lags_table, moments, tests, info)
+    if events is None:
+        return Analysis(synchrony, lags_table, None, None, info)
+    result = _moments_stage(features, synchrony, events, config)
+    return Analysis(synchrony, lags_table, result.tables["moments"], result.tables["moment_tests"], info,
+                    moment_tables=result.tables, moments_info=result.info)
 
 
 def _vocal_synchrony_stage(features: pd.DataFrame, config: PipelineConfig) -> tuple[pd.DataFrame | None, dict[str, Any]]:
@@ -554,26 +562,40 @@ def _synchrony_stage(
 
 
 def _moments_stage(
-    synchrony: pd.DataFrame, events: pd.DataFrame, config: PipelineConfig
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    features: pd.DataFrame, synchrony: pd.DataFrame, events: pd.DataFrame, config: PipelineConfig
+) -> MomentsResult:
+    """Every configured moments analysis (:func:`dyadsync.moments.session.analyse_moments`)."""
     m = config.moments
-    curves, tests = [], []
-    for feature, sync in synchrony.groupby("feature", observed=True, sort=False):
-        for code, ev in events.groupby("code", sort=True):
-            try:
-                res = _event_locked(sync, ev, m)
-            except AnalysisError as exc:
-                warnings.warn(f"moments of {feature} around {code}: not computed ({exc})", DyadsyncWarning)
-                continue
-            curve = res.curve.copy()
-            curve.insert(0, "feature", str(feature))
-            curve.insert(1, "code", code)
-            curves.append(curve)
-            tests.append({"feature": str(feature), "code": code, **res.test})
-    if not curves:
-        raise AnalysisError("no synchrony series could be related to the events (see the warnings)")
-    moments = pd.concat(curves, ignore_index=True)
-    return moments, pd.DataFrame(tests)
+    surrogates, records = None, {}
+    if {"peaks", "matching", "coincidence"} & set(m.analyses):
+        surrogates, records = surrogate_synchrony(features, config)
+    window = {f: config.synchrony.window_s for f in config.synchrony.features}
+    result = analyse_moments(synchrony, events, m, window_s=window, surrogate_sync=surrogates)
+    result.info["surrogates"] = records
+    return result
+
+
+def surrogate_synchrony(
+    features: pd.DataFrame, config: PipelineConfig
+) -> tuple[dict[str, list[np.ndarray]], dict[str, Any]]:
+    """Synchrony of shifted-pair surrogates per feature, with the run's preprocessing and window parameters.
+
+    Used for the synchrony-peak threshold (``[moments] n_surrogates`` pairs, person B circularly shifted against A
+    by at least ``surrogate_min_shift_s``, default two windows or 10% of the session).
+    """
+    s, p, m = config.synchrony, config.preprocess, config.moments
+    out, records = {}, {}
+    for k, feature in enumerate(s.features):
+        pair = prepare_pair(features, feature, config.persons.names, rate_hz=p.rate_hz or None,
+                            mask_artefacts=p.mask_artefacts, max_gap_s=p.max_gap_s, smooth_s=p.smooth_s,
+                            scale=p.scale)
+        out[feature], records[feature] = shifted_pair_synchrony(
+            pair.a, pair.b, rate_hz=pair.rate_hz, n_surrogates=m.n_surrogates,
+            min_shift_s=m.surrogate_min_shift_s or None, summary=s.summary, seed=m.seed + 104729 * (k + 1),
+            window_s=s.window_s, step_s=s.step_s, max_lag_s=s.max_lag_s, fisher_z=s.fisher_z, absolute=s.absolute,
+            min_valid=s.min_valid,
+        )
+    return out, records
 
 
 def _event_locked(sync: pd.DataFrame, ev: pd.DataFrame, m: Any) -> Any:

@@ -7,6 +7,7 @@ draws a video frame.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -229,11 +230,22 @@ def _density(ax: object, grid: np.ndarray, values: np.ndarray, colour: str, labe
         ax.axvline(v, ymax=0.06, color=colour, lw=0.8, label=None if len(values) >= 2 else (label if i == 0 else None))
 
 
-def event_locked_figure(curve: pd.DataFrame, title: str) -> "Figure":
-    """Event-locked average of z-scored synchrony with its circular-shift null band."""
+def event_locked_figure(curve: pd.DataFrame, title: str, clusters: pd.DataFrame | None = None) -> "Figure":
+    """Event-locked average of z-scored synchrony with its circular-shift null bands and significant clusters.
+
+    Light grey: the simultaneous (max-statistic) band, when the curve has it; darker grey: the pointwise band;
+    shaded in purple: clusters with p < .05 (``clusters`` as in ``moment_clusters.parquet``).
+    """
     fig, (ax,) = _figure(6.0, 3.2)
     x = curve["rel_time_s"]
-    ax.fill_between(x, curve["null_low"], curve["null_high"], color="#bbbbbb", alpha=0.6, lw=0, label="null band")
+    if "null_max_low" in curve.columns:
+        ax.fill_between(x, curve["null_max_low"], curve["null_max_high"], color="#dddddd", alpha=0.7, lw=0,
+                        label="simultaneous band")
+    ax.fill_between(x, curve["null_low"], curve["null_high"], color="#bbbbbb", alpha=0.6, lw=0, label="pointwise band")
+    if clusters is not None and len(clusters):
+        for i, row in enumerate(clusters[clusters["p_value"] < 0.05].itertuples()):
+            ax.axvspan(row.start_s, row.end_s, color="#b5179e", alpha=0.12, lw=0,
+                       label="significant cluster" if i == 0 else None)
     ax.plot(x, curve["null_mean"], color="#888888", lw=0.8)
     ax.plot(x, curve["mean_z"], color="#b5179e", lw=1.6, label="event-locked mean")
     ax.axvline(0, color=EVENT_COLOUR, lw=1.5)
@@ -242,6 +254,146 @@ def event_locked_figure(curve: pd.DataFrame, title: str) -> "Figure":
     ax.set_ylabel("synchrony (z within session)")
     ax.set_title(title, loc="left", fontsize=10)
     ax.legend(loc="upper right", fontsize=8, frameon=False)
+    return fig
+
+
+def peak_event_raster(matches_or_peaks: pd.DataFrame, events: pd.DataFrame, correlogram: pd.DataFrame | None,
+                      title: str, *, max_lag_s: float = 60.0, reference: str = "onset") -> "Figure":
+    """Raster of synchrony peaks around each event (one row per event), with the cross-correlogram below.
+
+    Parameters
+    ----------
+    matches_or_peaks : DataFrame
+        Synchrony peaks (``time_s``) of the feature.
+    events : DataFrame
+        The events (``onset_s``) of the code.
+    correlogram : DataFrame or None
+        ``moment_correlogram`` rows of the feature and code (``lag_s``, ``rate_per_event``, null band).
+    title : str
+    max_lag_s : float
+        Range of the x axis, s.
+    reference : {"onset", "centre", "offset"}
+        The event time the peaks are related to.
+    """
+    fig, (ax1, ax2) = _figure(6.0, 4.4, nrows=2)
+    peaks = np.sort(matches_or_peaks["time_s"].to_numpy(float))
+    on, off = events["onset_s"].to_numpy(float), events["offset_s"].to_numpy(float)
+    onsets = np.sort({"onset": on, "centre": (on + off) / 2, "offset": off}[reference])
+    for i, on in enumerate(onsets):
+        d = peaks - on
+        d = d[np.abs(d) <= max_lag_s]
+        ax1.scatter(d, np.full(len(d), i + 1), marker="|", s=60, color="#333333")
+    ax1.axvline(0, color=EVENT_COLOUR, lw=1.5)
+    ax1.set_ylabel("event")
+    ax1.set_ylim(0.3, len(onsets) + 0.7)
+    ax1.set_title(title, loc="left", fontsize=10)
+    if correlogram is not None and len(correlogram):
+        c = correlogram.sort_values("lag_s")
+        width = float(np.median(np.diff(c["lag_s"]))) if len(c) > 1 else 1.0
+        ax2.fill_between(c["lag_s"], c["null_low"], c["null_high"], step="mid", color="#bbbbbb", alpha=0.6, lw=0,
+                         label="shifted events (band)", zorder=1)
+        ax2.plot(c["lag_s"], c["null_mean"], drawstyle="steps-mid", color="#888888", lw=0.8, zorder=2)
+        ax2.bar(c["lag_s"], c["rate_per_event"], width=width * 0.6, color="#b5179e", alpha=0.8,
+                label="peaks per event", zorder=3)
+        ax2.legend(loc="upper right", fontsize=8, frameon=False)
+    ax2.axvline(0, color=EVENT_COLOUR, lw=1.5)
+    ax2.set_xlim(-max_lag_s, max_lag_s)
+    ax2.set_xlabel(f"peak time minus event {reference} (s); negative: synchrony first")
+    ax2.set_ylabel("peaks / event")
+    return fig
+
+
+def f1_tolerance_figure(curve: pd.DataFrame, title: str) -> "Figure":
+    """F1 of peak/event matching against the tolerance, with the band of shifted events."""
+    fig, (ax,) = _figure(5.0, 3.0)
+    c = curve.sort_values("tolerance_s")
+    ax.fill_between(c["tolerance_s"], c["null_low"], c["null_high"], color="#bbbbbb", alpha=0.6, lw=0,
+                    label="shifted events (band)")
+    ax.plot(c["tolerance_s"], c["null_mean"], color="#888888", lw=0.8)
+    ax.plot(c["tolerance_s"], c["f1"], "o-", color="#b5179e", lw=1.6, ms=4, label="observed F1")
+    ax.set_xlabel("tolerance (s)")
+    ax.set_ylabel("F1")
+    ax.set_ylim(0, 1)
+    ax.set_title(title, loc="left", fontsize=10)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    return fig
+
+
+def latency_figure(matches: pd.DataFrame, title: str, *, window_s: float | None = None,
+                   tolerance_s: float | None = None) -> "Figure":
+    """Distribution of signed latencies (peak minus event) of the matched pairs.
+
+    The band of +-half a synchrony window is shaded: a latency inside it is not evidence of precedence.
+    """
+    fig, (ax,) = _figure(5.0, 3.0)
+    lat = matches["latency_s"].to_numpy(float)
+    lim = tolerance_s if tolerance_s else (float(np.nanmax(np.abs(lat))) if len(lat) else 1.0)
+    if window_s:
+        ax.axvspan(-window_s / 2, window_s / 2, color="#eeeeee", lw=0, label="|lead| < half window")
+    if len(lat):
+        ax.hist(lat, bins=np.linspace(-lim, lim, 13), color="#555555", label="matched pairs")
+        ax.axvline(float(np.median(lat)), color="#b5179e", lw=1.6, label=f"median {np.median(lat):+.1f} s")
+    ax.axvline(0, color=EVENT_COLOUR, lw=1.5)
+    ax.set_xlim(-lim, lim)
+    ax.set_xlabel("peak minus event (s); negative: synchrony first")
+    ax.set_ylabel("pairs")
+    ax.set_title(title, loc="left", fontsize=10)
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    return fig
+
+
+def contrasts_figure(epochs: pd.DataFrame, title: str) -> "Figure":
+    """Mean z-scored synchrony of every PRE, DURING and POST epoch, beside the random baseline epochs."""
+    fig, (ax,) = _figure(5.0, 3.0)
+    order = [e for e in ("random", "pre", "during", "post") if e in set(epochs["epoch"])]
+    rng = np.random.default_rng(0)  # jitter only
+    for i, name in enumerate(order):
+        v = epochs.loc[epochs["epoch"] == name, "mean_z"].to_numpy(float)
+        v = v[np.isfinite(v)]
+        colour = "#999999" if name == "random" else "#b5179e"
+        ax.scatter(i + rng.uniform(-0.12, 0.12, len(v)), v, s=12, color=colour, alpha=0.7)
+        if len(v):
+            ax.hlines(np.mean(v), i - 0.25, i + 0.25, color="black", lw=1.6)
+    ax.axhline(0, color="#999999", lw=0.6)
+    ax.set_xticks(range(len(order)), [o.upper() if o != "random" else "random\n(baseline)" for o in order])
+    ax.set_ylabel("epoch mean (z within session)")
+    ax.set_title(title, loc="left", fontsize=10)
+    return fig
+
+
+def forest_figure(forest: pd.DataFrame, title: str) -> "Figure":
+    """Forest plot: each session's estimate with its interval, and the combined estimate (diamond)."""
+    rows = forest.reset_index(drop=True)
+    fig, (ax,) = _figure(6.0, 0.9 + 0.28 * len(rows))
+    y = np.arange(len(rows))[::-1]
+    for yi, row in zip(y, rows.itertuples()):
+        combined = row.dyad == "combined"
+        ax.hlines(yi, row.ci_low, row.ci_high, color="black" if combined else "#555555", lw=1.2)
+        ax.plot(row.estimate, yi, "D" if combined else "s", color="#b5179e" if combined else "#333333",
+                ms=8 if combined else 4)
+    ax.axvline(0, color="#999999", lw=0.8)
+    labels = [("combined" if r.dyad == "combined" else (r.session if r.session != r.dyad else r.dyad))
+              for r in rows.itertuples()]
+    ax.set_yticks(y, labels)
+    ax.set_xlabel("excess over shifted events (z)")
+    ax.set_title(title, loc="left", fontsize=10)
+    return fig
+
+
+def dial_figure(congruence: pd.DataFrame, title: str) -> "Figure":
+    """Dial ratings over time: each rater's mean rating per window (top) and their windowed correlation (bottom)."""
+    fig, (ax1, ax2) = _figure(9.0, 3.8, nrows=2)
+    means = [c for c in congruence.columns if c.startswith("mean_") and c != "mean_abs_diff"]
+    for col, colour in zip(means, (A_COLOUR, B_COLOUR)):
+        ax1.plot(congruence["time_s"], congruence[col], color=colour, lw=1.2, label=col[len("mean_"):])
+    ax1.set_ylabel("rating")
+    ax1.set_title(title, loc="left", fontsize=10)
+    ax1.legend(loc="upper right", fontsize=8, frameon=False)
+    ax2.plot(congruence["time_s"], congruence["r"], color="#333333", lw=1.0)
+    ax2.axhline(0, color="#999999", lw=0.6)
+    ax2.set_ylim(-1.05, 1.05)
+    ax2.set_ylabel("r between raters")
+    ax2.set_xlabel("time (s)")
     return fig
 
 
@@ -261,6 +413,16 @@ def motion_qc(features: pd.DataFrame, persons: Sequence[str], events: pd.DataFra
     ax.set_title("Motion energy per person", loc="left", fontsize=10)
     ax.legend(loc="upper right", fontsize=8, frameon=False, ncol=3)
     return fig
+
+
+def save_figure(fig: "Figure", path: str | Path) -> Path:
+    """Save a figure atomically; the format follows the suffix (``.svg``, ``.png`` at 200 dpi, ``.pdf``)."""
+    from ..io.store import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=path.suffix.lstrip(".").lower() or "svg", dpi=200)
+    return path
 
 
 def detection_qc(features: pd.DataFrame, persons: Sequence[str]) -> "Figure":
