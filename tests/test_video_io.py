@@ -92,3 +92,20 @@ def test_video_with_audio_track(make_video):
     audio = 0.1 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000)[None].repeat(2, 0)
     info = probe_video(make_video("talk.mkv", _frames(25), audio=audio))
     assert info.has_audio and info.audio[0].channels == 2
+
+
+@pytest.mark.parametrize("delay", [{"video": 1.0}, {"video": 1.0, "audio": 1.0}, {"audio": 0.5}])
+def test_video_and_sound_share_one_time_zero(sample_video, tmp_path, delay):
+    """Streams that start at different times keep their offset: zero is the earliest stream start of the file."""
+    from dyadsync.io.audio import read_audio
+    from dyadsync.simulate.session import remux_session
+
+    clip = remux_session(sample_video, tmp_path / "offset.mp4", duration_s=6.0, delay_s=delay)
+    zero = min(delay.get("video", 0.0), delay.get("audio", 0.0))
+    first = next(iter_frames(clip))
+    sound = read_audio(clip)
+    assert first.time_s == pytest.approx(delay.get("video", 0.0) - zero, abs=0.002)
+    assert sound.start_s == pytest.approx(delay.get("audio", 0.0) - zero, abs=0.002)
+    # The picture's content did not move: the same frame is shown, only later on the clock.
+    plain = next(iter_frames(remux_session(sample_video, tmp_path / "plain.mp4", duration_s=6.0)))
+    assert np.array_equal(first.image, plain.image)

@@ -18,6 +18,7 @@ import numpy as np
 
 from .._validate import check_option, check_positive
 from ..errors import NoAudioError
+from ._clock import time_origin_s
 
 #: Peak level (dB re full scale) below which a whole track counts as silent.
 SILENCE_DBFS = -70.0
@@ -36,7 +37,8 @@ class Audio:
     path : Path or None
         File it came from.
     start_s : float
-        Time of the first sample in seconds from the start of the media file (the session's time axis).
+        Time of the first sample in seconds from the file's time zero, the earliest start of its audio and video
+        streams (see :mod:`dyadsync.io._clock`): the session's time axis, shared with the video frames.
     source_rate : int
         Sample rate in the file, Hz (differs from ``sample_rate`` only when resampling was asked for).
     layout : str
@@ -148,7 +150,7 @@ def read_audio(
         resampler = av.AudioResampler(format="fltp", layout=layout or None, rate=target) if target else None
         chunks: list[np.ndarray] = []
         start_s: float | None = None
-        stream_start = st.start_time
+        origin = time_origin_s(container)
 
         def take(frames: Any) -> None:
             for f in frames:
@@ -158,8 +160,8 @@ def read_audio(
             for frame in container.decode(st):
                 if start_s is None:
                     if frame.pts is not None and frame.time_base is not None:
-                        t0 = stream_start if stream_start is not None and stream_start < 0 else 0
-                        start_s = max(0.0, float((frame.pts - t0) * frame.time_base))
+                        t = float(frame.pts * frame.time_base)
+                        start_s = max(0.0, t - (t if origin is None else origin))
                     else:
                         start_s = 0.0
                     if resampler is None:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._parallel import max_threads
+from ._clock import time_origin_s
 from ..errors import DyadsyncWarning, VideoError
 
 #: Fraction of the frames announced by the container that must be decoded before a file counts as complete.
@@ -214,7 +215,8 @@ class Frame:
     index : int
         Position of the frame among all decoded frames (0-based), whatever the analysis rate.
     time_s : float
-        Presentation time in seconds from the start of the video stream.
+        Presentation time in seconds from the file's time zero, the earliest start of its audio and video streams
+        (see :mod:`dyadsync.io._clock`): the video may start later than 0 when its sound starts first.
     image : ndarray
         ``(height, width)`` uint8 luma (grey) image, or ``(height, width, 3)`` uint8 RGB when ``color=True``.
     """
@@ -274,7 +276,7 @@ def iter_frames(
             stream.thread_count = threads
         announced = int(stream.frames) if stream.frames else None
         time_base = stream.time_base
-        start = stream.start_time
+        origin = time_origin_s(container)
         step = None if rate_hz is None else 1.0 / float(rate_hz)
         next_tick = 0.0
         prev_time: float | None = None
@@ -283,9 +285,9 @@ def iter_frames(
             for frame in container.decode(stream):
                 if frame.pts is None:
                     continue
-                if start is None:
-                    start = frame.pts
-                t = float((frame.pts - start) * time_base)
+                if origin is None:
+                    origin = float(frame.pts * time_base)
+                t = float(frame.pts * time_base) - origin
                 index = stats.n_decoded
                 stats.n_decoded += 1
                 if report is not None and announced and index % 50 == 0:

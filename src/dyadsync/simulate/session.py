@@ -129,6 +129,7 @@ def remux_session(
     duration_s: float | None = None,
     repeat: int = 1,
     audio: bool = True,
+    delay_s: dict[str, float] | None = None,
 ) -> Path:
     """Cut and/or loop a session video without re-encoding (packets are copied, timestamps shifted).
 
@@ -147,6 +148,10 @@ def remux_session(
         How many times the selection is played one after the other.
     audio : bool, default True
         Keep the sound track (False makes a video without audio).
+    delay_s : dict of {"video", "audio"} -> float, or None
+        Start a stream's timestamps this many seconds late (e.g. ``{"video": 1.0}``: a file whose picture starts
+        1 s after its sound, as some cameras and remuxes write them); its content stays aligned in presentation
+        time.
 
     Returns
     -------
@@ -157,6 +162,7 @@ def remux_session(
     import av
 
     end_s = math.inf if duration_s is None else start_s + duration_s
+    delay_s = dict(delay_s or {})
     kinds = ("video", "audio") if audio else ("video",)
 
     def selected(container: Any) -> Any:
@@ -193,6 +199,7 @@ def remux_session(
                     i = p.stream.index
                     # The cut's start becomes 0; each repeat follows the previous one without a gap.
                     shift = rep * (end[i] - first[i]) - int(round(start_s / p.stream.time_base))
+                    shift += int(round(delay_s.get(p.stream.type, 0.0) / p.stream.time_base))
                     pts = p.pts if p.pts is not None else p.dts
                     p.dts += shift
                     p.pts = pts + shift
