@@ -1,8 +1,9 @@
 """Run one session through a pipeline: video -> features -> synchrony -> moments -> report.
 
 Every input is checked before the long work starts (the video opens, the codes parse and fit the video, the
-pipeline is valid), every output is written atomically, and ``run.json`` records what was done: inputs,
-parameters, versions, warnings, timings and the files written.
+pipeline is valid), every output is written atomically, outputs of an earlier run into the same folder that this
+run does not write are removed, and ``run.json`` records what was done: inputs, parameters, versions, warnings
+and the files written (wall-clock timings go to ``timings.json``).
 """
 
 from __future__ import annotations
@@ -137,6 +138,9 @@ def run_session(
             stages = config.pipeline.stages
             if code_files and "moments" in stages:
                 events = _read_codes(code_files, meta.duration_s, config)
+            # Outputs of an earlier run into this folder that this run will not write would pass for current
+            # results; they go now. run.json goes too until this run completes (its presence marks a complete run).
+            _remove_stale(out, _planned_outputs(config, with_events=events is not None))
             hashes = {"video": cache.content_hash(video) if cache else file_sha256(video)}
             hashes["codes"] = [file_sha256(c) for c in code_files]
             hashes["referenced"] = {str(f): file_sha256(f) for f in referenced_files(config)}
@@ -220,6 +224,23 @@ def run_session(
     record["outputs"] = [*written, OUTPUTS["timings"], OUTPUTS["run"]]
     write_json(record, out / OUTPUTS["run"])
     return result
+
+
+def _planned_outputs(config: PipelineConfig, *, with_events: bool) -> set[str]:
+    """File names (values of :data:`OUTPUTS`) a run with this pipeline writes, run.json excepted."""
+    keys = {"features", "synchrony", "synchrony_lags", "timings"}
+    if with_events:
+        keys |= {"events", *MOMENT_TABLES}
+    if "report" in config.pipeline.stages:
+        keys.add("report")
+    return {OUTPUTS[k] for k in keys}
+
+
+def _remove_stale(out: Path, keep: set[str]) -> None:
+    """Delete every output file of :data:`OUTPUTS` in ``out`` whose name is not in ``keep``."""
+    for name in OUTPUTS.values():
+        if name not in keep:
+            (out / name).unlink(missing_ok=True)
 
 
 def session_key(video_sha256: str, codes_sha256: Sequence[str], config: PipelineConfig) -> str:
