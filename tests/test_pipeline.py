@@ -145,3 +145,30 @@ def test_rerun_without_codes_removes_the_earlier_moment_files(make_video, tmp_pa
     left = {p.name for p in out.iterdir()}
     assert left == set(record["outputs"]), left ^ set(record["outputs"])
     assert not left & {*MOMENT_TABLES.values(), "events.parquet", "report.html"}
+
+
+def test_a_feature_without_data_is_left_out_and_the_others_go_on():
+    """A feature all-NaN for one person: a warning naming it, a failure record, the other feature's results."""
+    from dyadsync.errors import DyadsyncWarning
+
+    d = simulate_dyad(duration_s=300, rate_hz=10, coupling=1.0, n_episodes=4, episode_s=(10, 15), seed=3)
+    motion = d.motion[d.motion.feature == "planted_speed"].astype({"feature": str, "person": str})
+    motion["feature"] = "motion_energy"
+    broken = motion.assign(feature="motion_energy_pct")
+    broken.loc[broken["person"] == broken["person"].iloc[-1], "value"] = np.nan
+    feats = pd.concat([motion, broken], ignore_index=True).astype({"feature": "category", "person": "category"})
+    persons = sorted(motion["person"].unique())
+    config = config_from_dict({"persons": {"names": persons},
+                               "synchrony": {"features": ["motion_energy_pct", "motion_energy"]},
+                               "moments": {"analyses": ["event_locked", "peaks"], "n_shifts": 19,
+                                           "n_surrogates": 5}})
+    with pytest.warns(DyadsyncWarning, match="synchrony of motion_energy_pct skipped: .*no finite value"):
+        result = analyse_features(feats, d.events, config)
+    assert set(result.synchrony["feature"].astype(str)) == {"motion_energy"}
+    assert set(result.synchrony_lags["feature"].astype(str)) == {"motion_energy"}
+    failed = result.info["motion_energy_pct"]
+    assert set(failed) == {"failed", "error_type"} and failed["error_type"] == "AnalysisError"
+    assert "no finite value" in failed["failed"]
+    assert result.info["motion_energy"]["n_windows"] > 0
+    assert set(result.moment_tests["feature"].astype(str)) == {"motion_energy"}
+    assert result.moments_info["surrogates"]["motion_energy_pct"]["error_type"] == "AnalysisError"

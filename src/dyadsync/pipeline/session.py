@@ -514,6 +514,13 @@ def _vocal_synchrony_stage(features: pd.DataFrame, config: PipelineConfig) -> tu
 def _synchrony_stage(
     features: pd.DataFrame, config: PipelineConfig
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Windowed cross-lagged synchrony of every configured feature present in the table.
+
+    Returns the synchrony table, the per-lag table and the info per feature. A feature whose synchrony cannot be
+    computed (:class:`~dyadsync.errors.AnalysisError`, e.g. no finite value for one person) is left out with a
+    :class:`~dyadsync.errors.DyadsyncWarning`; its info is ``{"failed": message, "error_type": name}``, as for a
+    failed feature stage.
+    """
     s, p = config.synchrony, config.preprocess
     persons = config.persons.names
     rows, lag_rows, info = [], [], {}
@@ -522,28 +529,35 @@ def _synchrony_stage(
         if feature not in present:
             # its stage was skipped (a warning says why)
             continue
-        pair = prepare_pair(
-            features,
-            feature,
-            persons,
-            rate_hz=p.rate_hz or None,
-            mask_artefacts=p.mask_artefacts,
-            max_gap_s=p.max_gap_s,
-            smooth_s=p.smooth_s,
-            scale=p.scale,
-        )
-        wcc = windowed_cross_correlation(
-            pair.a,
-            pair.b,
-            rate_hz=pair.rate_hz,
-            window_s=s.window_s,
-            step_s=s.step_s,
-            max_lag_s=s.max_lag_s,
-            fisher_z=s.fisher_z,
-            absolute=s.absolute,
-            min_valid=s.min_valid,
-            t0_s=float(pair.times_s[0]),
-        )
+        try:
+            pair = prepare_pair(
+                features,
+                feature,
+                persons,
+                rate_hz=p.rate_hz or None,
+                mask_artefacts=p.mask_artefacts,
+                max_gap_s=p.max_gap_s,
+                smooth_s=p.smooth_s,
+                scale=p.scale,
+            )
+            wcc = windowed_cross_correlation(
+                pair.a,
+                pair.b,
+                rate_hz=pair.rate_hz,
+                window_s=s.window_s,
+                step_s=s.step_s,
+                max_lag_s=s.max_lag_s,
+                fisher_z=s.fisher_z,
+                absolute=s.absolute,
+                min_valid=s.min_valid,
+                t0_s=float(pair.times_s[0]),
+            )
+        except AnalysisError as exc:
+            # One feature without usable data (e.g. a face never detected for one person) must not cost the
+            # other features' synchrony: it is left out, with a warning and a record in run.json.
+            warnings.warn(f"synchrony of {feature} skipped: {exc}", DyadsyncWarning, stacklevel=2)
+            info[feature] = {"failed": str(exc), "error_type": type(exc).__name__}
+            continue
         table = summarize(wcc, summary=s.summary)
         table.insert(1, "feature", feature)
         table.insert(2, "person_a", persons[0])
@@ -602,14 +616,24 @@ def surrogate_synchrony(
     """Synchrony of shifted-pair surrogates per feature, with the run's preprocessing and window parameters.
 
     Used for the synchrony-peak threshold (``[moments] n_surrogates`` pairs, person B circularly shifted against A
-    by at least ``surrogate_min_shift_s``, default two windows or 10% of the session).
+    by at least ``surrogate_min_shift_s``, default two windows or 10% of the session). Features absent from the
+    table are left out; a feature that cannot be prepared (no finite value) is recorded as
+    ``{"failed": message, "error_type": name}`` and left out.
     """
     s, p, m = config.synchrony, config.preprocess, config.moments
     out, records = {}, {}
+    present = set(features["feature"].astype(str).unique()) if len(features) else set()
     for k, feature in enumerate(s.features):
-        pair = prepare_pair(features, feature, config.persons.names, rate_hz=p.rate_hz or None,
-                            mask_artefacts=p.mask_artefacts, max_gap_s=p.max_gap_s, smooth_s=p.smooth_s,
-                            scale=p.scale)
+        if feature not in present:
+            continue
+        try:
+            pair = prepare_pair(features, feature, config.persons.names, rate_hz=p.rate_hz or None,
+                                mask_artefacts=p.mask_artefacts, max_gap_s=p.max_gap_s, smooth_s=p.smooth_s,
+                                scale=p.scale)
+        except AnalysisError as exc:
+            # the synchrony stage has already left this feature out, with a warning
+            records[feature] = {"failed": str(exc), "error_type": type(exc).__name__}
+            continue
         out[feature], records[feature] = shifted_pair_synchrony(
             pair.a, pair.b, rate_hz=pair.rate_hz, n_surrogates=m.n_surrogates,
             min_shift_s=m.surrogate_min_shift_s or None, summary=s.summary, seed=m.seed + 104729 * (k + 1),
