@@ -153,9 +153,11 @@ def run_session(
                 say(stage)
                 t = time.perf_counter()
                 try:
-                    table, feature_info[stage] = _cached_stage(
+                    table, feature_info[stage], detail = _cached_stage(
                         stage, video, config, meta, rois, cache, hashes["video"], tables
                     )
+                    if detail is not None:
+                        timings[f"{stage}_detail"] = detail
                 except InputError as exc:
                     others = [s_ for s_ in stages if s_ in FEATURE_STAGES and s_ != stage]
                     if stage not in OPTIONAL_STAGES or not others:
@@ -285,28 +287,40 @@ def _cached_stage(
     cache: StageCache | None,
     video_sha256: str,
     previous: list[pd.DataFrame],
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any] | None]:
     """Run a feature stage, or take its result from the cache when its input and parameters are unchanged.
 
     ``previous`` holds the tables of the stages run before it (the voice stage uses the face stage's mouth
     opening to tell who is who when it attributes speech automatically).
+
+    Returns the feature table, the stage's info and its wall-clock timings (the info's ``timings``, in s;
+    None when the stage reports none or its result came from the cache). Timings vary from run to run, so they
+    are taken out of the info, which goes to ``run.json`` and the cache, and go to ``timings.json`` instead.
     """
     extra = _stage_inputs(stage, config, previous)
     if cache is None:
-        return FEATURE_STAGES[stage](video, config, meta, rois, **extra)
+        table, info = FEATURE_STAGES[stage](video, config, meta, rois, **extra)
+        info = dict(info)
+        return table, info, info.pop("timings", None)
     params = config.as_dict()
     inputs = [cache.content_hash(f) for f in referenced_files(config, stage)]
     inputs += [stable_hash(pd.util.hash_pandas_object(t, index=False).tolist()) for t in extra.values()]
     key = cache.key(stage, video_sha256, params.get(stage), params["persons"], inputs)
     hit = cache.load(key)
+    detail = None
     if hit is None:
         table, info = FEATURE_STAGES[stage](video, config, meta, rois, **extra)
+        info = dict(info)
+        detail = info.pop("timings", None)
         cache.store(key, table, info)
         # Continue from what was stored, so a result computed now and one taken from the cache later are the
         # same bytes downstream.
         hit = cache.load(key)
         assert hit is not None
-    return hit
+    table, info = hit
+    info = dict(info)
+    info.pop("timings", None)  # stored by an earlier version
+    return table, info, detail
 
 
 def _combine(tables: list[pd.DataFrame]) -> pd.DataFrame:
