@@ -172,3 +172,17 @@ def test_a_feature_without_data_is_left_out_and_the_others_go_on():
     assert result.info["motion_energy"]["n_windows"] > 0
     assert set(result.moment_tests["feature"].astype(str)) == {"motion_energy"}
     assert result.moments_info["surrogates"]["motion_energy_pct"]["error_type"] == "AnalysisError"
+
+
+def test_every_synchrony_table_has_the_same_columns():
+    """An empty and a full synchrony table have the columns of synchrony.parquet (vocal ones: test_voice)."""
+    from dyadsync.synchrony.wcc import SYNC_COLUMNS
+
+    d = simulate_dyad(duration_s=120, rate_hz=10, coupling=1.0, n_episodes=2, episode_s=(10, 15), seed=4)
+    feats = d.motion[d.motion.feature == "planted_speed"].copy()
+    feats["feature"] = "motion_energy"
+    persons = sorted(feats["person"].astype(str).unique())
+    full = analyse_features(feats, None, config_from_dict({"persons": {"names": persons}})).synchrony
+    empty = analyse_features(feats.iloc[:0], None, config_from_dict({"persons": {"names": persons}})).synchrony
+    assert list(full.columns) == list(empty.columns) == list(SYNC_COLUMNS)
+    assert {"peak_lag_s", "peak_sync"} <= set(empty.columns) and full["peak_sync"].notna().any()

@@ -30,6 +30,7 @@ from ..moments.peaks import shifted_pair_synchrony
 from ..moments.session import MOMENT_TABLES, MomentsResult, analyse_moments
 from ..preprocess import prepare_pair
 from ..synchrony import global_index, summarize, windowed_cross_correlation
+from ..synchrony.wcc import empty_sync_table, sync_table
 from .cache import StageCache, file_sha256, stable_hash
 from .config import PipelineConfig, load_pipeline
 
@@ -572,10 +573,7 @@ def _synchrony_stage(
             warnings.warn(f"synchrony of {feature} skipped: {exc}", DyadsyncWarning, stacklevel=2)
             info[feature] = {"failed": str(exc), "error_type": type(exc).__name__}
             continue
-        table = summarize(wcc, summary=s.summary)
-        table.insert(1, "feature", feature)
-        table.insert(2, "person_a", persons[0])
-        table.insert(3, "person_b", persons[1])
+        table = sync_table(summarize(wcc, summary=s.summary), feature, persons)
         rows.append(table)
         n_w, n_l = wcc.values.shape
         lag_rows.append(
@@ -596,10 +594,7 @@ def _synchrony_stage(
             "n_windows": int(n_w),
         }
     if not rows:
-        from ..synchrony.entrainment import SYNC_COLUMNS
-
-        empty = pd.DataFrame({c: pd.Series(dtype=object if c in ("feature", "person_a", "person_b") else float)
-                              for c in SYNC_COLUMNS})
+        empty = empty_sync_table()
         lags_empty = pd.DataFrame({"time_s": pd.Series(dtype=float), "feature": pd.Series(dtype=object),
                                    "lag_s": pd.Series(dtype=float), "value": pd.Series(dtype=float)})
         return empty, lags_empty, info
