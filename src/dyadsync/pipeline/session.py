@@ -23,6 +23,7 @@ import pandas as pd
 from .. import __version__
 from ..errors import AnalysisError, DyadsyncWarning, InputError
 from ..features import ROI, motion_energy, parse_rois
+from ..features._table import concat_tables
 from ..io.events import read_events
 from ..io.store import write_json, write_parquet
 from ..io.video import VideoInfo, probe_video
@@ -144,7 +145,6 @@ def run_session(
             _remove_stale(out, _planned_outputs(config, with_events=events is not None))
             hashes = {"video": cache.content_hash(video) if cache else file_sha256(video)}
             hashes["codes"] = [file_sha256(c) for c in code_files]
-            hashes["referenced"] = {str(f): file_sha256(f) for f in referenced_files(config)}
 
             # --- features: every feature stage of the pipeline, in its order
             tables, feature_info = [], {}
@@ -170,7 +170,7 @@ def run_session(
                 finally:
                     timings[f"{stage}_s"] = time.perf_counter() - t
                 tables.append(table)
-            features = _combine(tables)
+            features = concat_tables(tables)
             save(features, "features")
 
             # --- synchrony and moments
@@ -322,14 +322,6 @@ def _cached_stage(
     info = dict(info)
     info.pop("timings", None)  # stored by an earlier version
     return table, info, detail
-
-
-def _combine(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    """One long feature table from the stages' tables (categories re-derived over all of them)."""
-    if len(tables) == 1:
-        return tables[0]
-    combined = pd.concat([t.astype({"person": str, "feature": str}) for t in tables], ignore_index=True)
-    return combined.astype({"person": "category", "feature": "category"})
 
 
 def _stage_inputs(stage: str, config: PipelineConfig, previous: list[pd.DataFrame]) -> dict[str, pd.DataFrame]:

@@ -35,7 +35,7 @@ import numpy as np
 
 from .._validate import check_option, check_positive
 from ..errors import AnalysisError, ConfigError, DyadsyncWarning
-from .wcc import WCC, Z_CLIP, _quiet_nanmean, windowed_cross_correlation
+from .wcc import WCC, Z_CLIP, _pearson_from_sums, _quiet_nanmean, windowed_cross_correlation
 
 #: Per-window summaries a surrogate result can hold (as in :func:`dyadsync.synchrony.summarize`).
 WINDOW_SUMMARIES = ("peak", "mean", "lag0")
@@ -373,7 +373,7 @@ def circular_shift(
             cnt = np.rint(circ(mwin.astype(float), fmb))
             sx, sxx = circ(xa, fmb), circ(xa * xa, fmb)
             sy, syy = circ(mwin.astype(float), fb), circ(mwin.astype(float), fb2)
-            z = transform(_pearson(cnt, sx, sy, sxx, syy, sxy), cnt, need)  # (nb, n): value at offset m
+            z = transform(_pearson_from_sums(cnt, sx, sy, sxx, syy, sxy), cnt, need)  # (nb, n): value at offset m
         ids = np.arange(c0, c0 + nb)
         inn = inner[ids]
         if inn.any():
@@ -498,17 +498,6 @@ def _exact_rule(r, vx, sxx, sy_n, syy, win) -> np.ndarray:  # type: ignore[no-un
     return np.where((vx > tiny) & (vy > tiny), r, np.nan)
 
 
-def _pearson(cnt, sx, sy, sxx, syy, sxy) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """r from pair sums, with the engine's rule for a variance at rounding level (no correlation)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cov = sxy - sx * sy / cnt
-        vx = sxx - sx * sx / cnt
-        vy = syy - sy * sy / cnt
-        tiny = 1e-12 * (sxx + syy + 1e-300)
-        r = np.where((vx > tiny) & (vy > tiny), cov / np.sqrt(vx * vy), np.nan)
-    return np.clip(r, -1.0, 1.0)
-
-
 def _inner_summary(z, summary, offsets, zero_off) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Per-surrogate summaries of inner windows from their values at every circular offset: (windows, n_k)."""
     if summary == "lag0":
@@ -575,7 +564,7 @@ def _edge_window(  # type: ignore[no-untyped-def]
         syy[:, j] -= (xm * yb * yb).sum(axis=1)
         sxy[:, j] -= (xa * yb).sum(axis=1)
     cnt = np.rint(cnt)
-    return transform(_pearson(cnt, sx, sy, sxx, syy, sxy), cnt, need)
+    return transform(_pearson_from_sums(cnt, sx, sy, sxx, syy, sxy), cnt, need)
 
 
 # --------------------------------------------------------------------------- surrogates made series by series
