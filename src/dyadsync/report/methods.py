@@ -136,7 +136,7 @@ def session_methods(record: dict[str, Any], tests: pd.DataFrame | None) -> str:
         transform = ("Fisher z-transformed" if s["fisher_z"] else "Pearson") + (
             ", absolute values" if s["absolute"] else ", signed"
         )
-        summary = {"peak": "the maximum over lags", "mean": "the mean over lags",
+        summary = {"best": "the maximum over lags", "mean": "the mean over lags",
                    "lag0": "the value at lag 0"}[s["summary"]]
         text.append(
             f"The series were {smooth}analysed with windowed cross-lagged correlation (Boker et al., 2002): windows "

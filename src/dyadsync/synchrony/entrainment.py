@@ -214,7 +214,7 @@ def arousal_synchrony(
     wcc = windowed_cross_correlation(filled[persons[0]], filled[persons[1]], rate_hz=rate, window_s=window_s,
                                      step_s=step_s, max_lag_s=max_lag_s, fisher_z=True, absolute=False,
                                      min_valid=0.8, t0_s=float(t[0]))
-    table = summarize(wcc, summary="peak")
+    table = summarize(wcc, summary="best")
     voiced = np.stack([ar[p].notna().to_numpy() for p in persons], axis=1).astype(float)
     csum = np.vstack([np.zeros((1, 2)), np.cumsum(voiced, axis=0)])
     start = np.searchsorted(t, table["window_start_s"].to_numpy() - 1e-9)

@@ -295,7 +295,26 @@ def _pearson_from_sums(cnt, sx, sy, sxx, syy, sxy) -> np.ndarray:  # type: ignor
     return np.clip(r, -1.0, 1.0)
 
 
-SUMMARY_CHOICES = ("peak", "mean", "lag0")
+#: Per-window summaries that can become ``sync``: the largest value over lags (``best_sync``), the mean over
+#: lags (``all_lags``) or the value at lag 0 (``lag0``).
+SUMMARY_CHOICES = ("best", "mean", "lag0")
+
+
+def check_summary(summary: str, name: str = "summary") -> str:
+    """Validate a ``summary`` option and return it; the former name ``"peak"`` is read as ``"best"``, with a warning.
+
+    ``"peak"`` used to select ``best_sync`` (the largest value over lags), which is not Boker's peak
+    (``peak_sync``, ``peak_lag_s``); the option value was renamed to say what it is.
+    """
+    if summary == "peak":
+        warnings.warn(
+            f'{name} "peak" now means "best": the largest value over lags (best_sync), as it always did; write '
+            '"best" (Boker\'s peak picking is in the peak_sync and peak_lag_s columns, whatever the summary)',
+            DyadsyncWarning,
+            stacklevel=3,
+        )
+        return "best"
+    return check_option(name, summary, SUMMARY_CHOICES)
 
 
 #: Columns of :func:`summarize`, in order.
@@ -308,15 +327,15 @@ SUMMARY_COLUMNS = ("time_s", "window_start_s", "window_end_s", "sync", "best_lag
 SYNC_COLUMNS = ("time_s", "feature", "person_a", "person_b", *SUMMARY_COLUMNS[1:])
 
 
-def summarize(wcc: WCC, *, summary: str = "peak") -> pd.DataFrame:
+def summarize(wcc: WCC, *, summary: str = "best") -> pd.DataFrame:
     """Per-window summaries of a WCC result.
 
     Parameters
     ----------
     wcc : WCC
-    summary : {"peak", "mean", "lag0"}, default "peak"
-        Which summary becomes the ``sync`` column: the value at the best lag, the mean over all lags, or the
-        value at lag 0.
+    summary : {"best", "mean", "lag0"}, default "best"
+        Which summary becomes the ``sync`` column: the largest value over lags (``best_sync``), the mean over all
+        lags, or the value at lag 0. ``"peak"``, its former name, is accepted with a warning.
 
     Returns
     -------
@@ -331,7 +350,7 @@ def summarize(wcc: WCC, *, summary: str = "peak") -> pd.DataFrame:
     """
     from .peaks import pick_peak_lags
 
-    check_option("summary", summary, SUMMARY_CHOICES)
+    summary = check_summary(summary)
     v = wcc.values
     lags = wcc.lags_s
     any_valid = np.isfinite(v).any(axis=1)
@@ -363,7 +382,7 @@ def summarize(wcc: WCC, *, summary: str = "peak") -> pd.DataFrame:
     peak_lag, peak_value = pick_peak_lags(v, rate_hz=wcc.rate_hz)
     table["peak_lag_s"] = peak_lag / wcc.rate_hz
     table["peak_sync"] = peak_value
-    table["sync"] = table[{"peak": "best_sync", "mean": "all_lags", "lag0": "lag0"}[summary]]
+    table["sync"] = table[{"best": "best_sync", "mean": "all_lags", "lag0": "lag0"}[summary]]
     return table[list(SUMMARY_COLUMNS)]
 
 
