@@ -40,3 +40,26 @@ def test_roles_and_rois():
                                       "roi_units": "px"}})
     assert c.persons.names == ["patient", "therapist"]
     assert c.persons.rois["therapist"] == [340, 0, 300, 360]
+
+
+def test_summary_peak_is_read_as_best_with_a_warning():
+    """summary = "peak" selected best_sync (the largest value over lags), not Boker's peak: it is now "best"."""
+    import numpy as np
+
+    from dyadsync.errors import DyadsyncWarning
+    from dyadsync.pipeline.config import config_from_dict
+    from dyadsync.synchrony import summarize, windowed_cross_correlation
+
+    with pytest.warns(DyadsyncWarning, match='summary "peak" now means "best"'):
+        config = config_from_dict({"synchrony": {"summary": "peak"}})
+    assert config.synchrony.summary == "best"
+    assert config_from_dict({}).synchrony.summary == "best"
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(600)
+    wcc = windowed_cross_correlation(a, np.roll(a, 3) + rng.standard_normal(600), rate_hz=10, window_s=6, step_s=2,
+                                     max_lag_s=1)
+    best = summarize(wcc, summary="best")
+    with pytest.warns(DyadsyncWarning, match="now means"):
+        old = summarize(wcc, summary="peak")
+    np.testing.assert_array_equal(old["sync"], best["sync"])
+    np.testing.assert_array_equal(best["sync"], best["best_sync"])

@@ -52,6 +52,37 @@ def test_bump_before_the_events_is_seen_before_onset():
     assert -12 <= peak <= -8 and res.test["p_value"] < 0.01
 
 
+def _bumped(sign, seed=20):
+    rng = np.random.default_rng(seed)
+    t = np.arange(0, 3000, 1.0)
+    on, off = events(rng, 10, 3000, 20)
+    sync = ar1(rng, len(t))
+    for o in on:
+        sync[(t >= o) & (t <= o + 20)] += sign * 1.5
+    return t, sync, on, off
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_each_alternative_holds_the_statistic_against_its_own_band(sign):
+    """A planted rise (or dip) is beyond the band only for the alternatives that look on its side."""
+    t, sync, on, off = _bumped(sign)
+    found = {}
+    for alternative in ("greater", "less", "two-sided"):
+        res = event_locked_average(t, sync, on, off, tmin_s=-60, tmax_s=60, n_shifts=500, band=0.9,
+                                   alternative=alternative, seed=1)
+        nulls = res.null_statistics[np.isfinite(res.null_statistics)]
+        q = {"greater": 90, "less": 10, "two-sided": 95 if sign > 0 else 5}[alternative]
+        assert res.test["null_q"] == pytest.approx(np.percentile(nulls, q)), alternative
+        found[alternative] = (res.test["above_band"], res.test["p_value"])
+        # beyond the band means on the tested side of null_q
+        side = res.test["statistic"] > res.test["null_q"] if q > 50 else res.test["statistic"] < res.test["null_q"]
+        assert res.test["above_band"] == side
+    same, other = ("greater", "less") if sign > 0 else ("less", "greater")
+    assert found[same][0] and found[same][1] < 0.01
+    assert found["two-sided"][0] and found["two-sided"][1] < 0.01
+    assert not found[other][0] and found[other][1] > 0.9
+
+
 def test_null_rate_is_near_nominal():
     """No relation between synchrony and events: 'above band' in about 5% of sessions (here, of 200)."""
     hits = 0
@@ -93,3 +124,25 @@ def test_edges_and_bad_input():
         event_locked_average(t, np.ones(100), np.array([50.0]), n_shifts=50)
     with pytest.raises(AnalysisError, match="regularly spaced"):
         event_locked_average(np.r_[t[:50], t[51:]], sync[:-1], np.array([50.0]), n_shifts=50)
+
+
+@pytest.mark.parametrize("alternative, words", [
+    ("greater", ["above the pointwise 95th null percentile", "one-sided (synchrony higher", "the 90th percentile"]),
+    ("less", ["below the pointwise 5th null percentile", "one-sided (synchrony lower", "the 10th percentile"]),
+    ("two-sided", ["below the pointwise 2.5th or above the 97.5th", "two-sided", "the 5th to 95th percentiles"]),
+])
+def test_methods_paragraph_names_the_band_and_direction_used(alternative, words):
+    import dataclasses
+
+    import pandas as pd
+
+    from dyadsync.pipeline.config import MomentsSection
+    from dyadsync.report.methods import moments_methods
+
+    params = {**dataclasses.asdict(MomentsSection()), "band": 0.9, "alternative": alternative}
+    tests = pd.DataFrame([{"feature": "motion_energy", "code": "MoM", "analysis": "event_locked", "n_shifts": 99,
+                           "min_shift_s": 10.0, "test_window": "event span", "alternative": alternative}])
+    text, _ = moments_methods(params, tests, window_s=5.0)
+    for w in words:
+        assert w in text, (w, text)
+    assert "95th percentile of its null" not in text

@@ -100,3 +100,89 @@ def test_sample_eaf_gives_the_same_moments(sample_run, tmp_path, sample_video, s
     pd.testing.assert_frame_equal(
         ev[["onset_s", "offset_s", "code"]], sample_run.events[["onset_s", "offset_s", "code"]]
     )
+
+
+def _small_session(make_video, tmp_path):
+    """A 30-s moving-blocks video at 10 fps, a codes file fitting it, and a fast motion-only pipeline."""
+    from conftest import textured_background
+
+    bg = textured_background(48, 64)
+    rng = np.random.default_rng(0)
+    frames = []
+    for i in range(300):
+        img = bg.copy()
+        x = 10 + int(5 * np.sin(i / 7)) + rng.integers(0, 2)
+        img[10:30, x : x + 8] = 250
+        y = 40 + int(5 * np.sin(i / 5 + 1))
+        img[10:30, y : y + 8] = 20
+        frames.append(img)
+    video = make_video("small.mkv", frames, fps=10.0)
+    codes = tmp_path / "codes.csv"
+    codes.write_text("onset,offset,code\n5,8,MoM\n14,17,MoM\n22,25,MoM\n")
+    config = config_from_dict({"pipeline": {"stages": ["motion", "synchrony", "moments"]},
+                               "synchrony": {"window_s": 4, "step_s": 0.5, "max_lag_s": 1},
+                               "moments": {"analyses": ["event_locked"], "n_shifts": 19, "tmin_s": -2,
+                                           "tmax_s": 4, "epoch_s": 2}})
+    return video, codes, config
+
+
+def test_rerun_without_codes_removes_the_earlier_moment_files(make_video, tmp_path):
+    import warnings
+
+    from dyadsync.pipeline import run_session
+    from dyadsync.moments.session import MOMENT_TABLES
+
+    video, codes, config = _small_session(make_video, tmp_path)
+    out = tmp_path / "out"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_session(video, out, codes=codes, pipeline=config)
+        for name in ("moments.parquet", "moment_tests.parquet", "events.parquet"):
+            assert (out / name).is_file(), name
+        (out / "report.html").write_text("stale")  # the pipeline has no report stage
+        run_session(video, out, pipeline=config)
+    record = json.loads((out / "run.json").read_text())
+    left = {p.name for p in out.iterdir()}
+    assert left == set(record["outputs"]), left ^ set(record["outputs"])
+    assert not left & {*MOMENT_TABLES.values(), "events.parquet", "report.html"}
+
+
+def test_a_feature_without_data_is_left_out_and_the_others_go_on():
+    """A feature all-NaN for one person: a warning naming it, a failure record, the other feature's results."""
+    from dyadsync.errors import DyadsyncWarning
+
+    d = simulate_dyad(duration_s=300, rate_hz=10, coupling=1.0, n_episodes=4, episode_s=(10, 15), seed=3)
+    motion = d.motion[d.motion.feature == "planted_speed"].astype({"feature": str, "person": str})
+    motion["feature"] = "motion_energy"
+    broken = motion.assign(feature="motion_energy_pct")
+    broken.loc[broken["person"] == broken["person"].iloc[-1], "value"] = np.nan
+    feats = pd.concat([motion, broken], ignore_index=True).astype({"feature": "category", "person": "category"})
+    persons = sorted(motion["person"].unique())
+    config = config_from_dict({"persons": {"names": persons},
+                               "synchrony": {"features": ["motion_energy_pct", "motion_energy"]},
+                               "moments": {"analyses": ["event_locked", "peaks"], "n_shifts": 19,
+                                           "n_surrogates": 5}})
+    with pytest.warns(DyadsyncWarning, match="synchrony of motion_energy_pct skipped: .*no finite value"):
+        result = analyse_features(feats, d.events, config)
+    assert set(result.synchrony["feature"].astype(str)) == {"motion_energy"}
+    assert set(result.synchrony_lags["feature"].astype(str)) == {"motion_energy"}
+    failed = result.info["motion_energy_pct"]
+    assert set(failed) == {"failed", "error_type"} and failed["error_type"] == "AnalysisError"
+    assert "no finite value" in failed["failed"]
+    assert result.info["motion_energy"]["n_windows"] > 0
+    assert set(result.moment_tests["feature"].astype(str)) == {"motion_energy"}
+    assert result.moments_info["surrogates"]["motion_energy_pct"]["error_type"] == "AnalysisError"
+
+
+def test_every_synchrony_table_has_the_same_columns():
+    """An empty and a full synchrony table have the columns of synchrony.parquet (vocal ones: test_voice)."""
+    from dyadsync.synchrony.wcc import SYNC_COLUMNS
+
+    d = simulate_dyad(duration_s=120, rate_hz=10, coupling=1.0, n_episodes=2, episode_s=(10, 15), seed=4)
+    feats = d.motion[d.motion.feature == "planted_speed"].copy()
+    feats["feature"] = "motion_energy"
+    persons = sorted(feats["person"].astype(str).unique())
+    full = analyse_features(feats, None, config_from_dict({"persons": {"names": persons}})).synchrony
+    empty = analyse_features(feats.iloc[:0], None, config_from_dict({"persons": {"names": persons}})).synchrony
+    assert list(full.columns) == list(empty.columns) == list(SYNC_COLUMNS)
+    assert {"peak_lag_s", "peak_sync"} <= set(empty.columns) and full["peak_sync"].notna().any()

@@ -114,8 +114,8 @@ def test_codebook_documents_every_pose_and_face_feature(multimodal_run):
     assert len(landmark) == 33 * 4
     assert "lm_<landmark>_x" in codebook
     assert written - landmark <= documented, written - landmark - documented
-    record = json.loads((multimodal_run.out_dir / "run.json").read_text())
-    assert record["features"]["pose"]["timings"]["per_person"]["left"]["pose_s"] > 0
+    timings = json.loads((multimodal_run.out_dir / "timings.json").read_text())
+    assert timings["pose_detail"]["per_person"]["left"]["pose_s"] > 0
 
 
 # --- a person who leaves the frame
@@ -160,6 +160,35 @@ def test_person_leaving_the_frame_gives_nan_and_a_warning(absent_session, tmp_pa
     present = right[(right.time_s > 21) & right["feature"].isin(["head_speed", "mouth_opening"])]
     assert present["value"].notna().mean() > 0.95
     assert "10.0-20.0 s" in result.report.read_text() or "10.1-20.0 s" in result.report.read_text()
+
+
+def test_run_json_is_byte_identical_for_identical_inputs(tmp_path):
+    """Wall-clock timings of the MediaPipe pass go to timings.json, never into run.json."""
+    from dyadsync.pipeline import run_session
+    from dyadsync.simulate.session import write_session
+
+    outs = [tmp_path / "one", tmp_path / "two"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        write_session(tmp_path / "in", duration_s=12.0, fps=10.0, episodes=[(3.0, 8.0)], audio=False, seed=6)
+        for out in outs:
+            run_session(tmp_path / "in" / "dyad_session.mp4", out, pipeline=ROOT / "pipelines" / "multimodal.toml")
+    assert (outs[0] / "run.json").read_bytes() == (outs[1] / "run.json").read_bytes()
+
+    def keys(obj):
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                yield k
+                yield from keys(v)
+        elif isinstance(obj, list):
+            for v in obj:
+                yield from keys(v)
+
+    record = json.loads((outs[0] / "run.json").read_text())
+    assert not [k for k in keys(record) if k in ("timings", "wall_s", "setup_s", "decode_s", "pose_s", "face_s")]
+    timings = json.loads((outs[0] / "timings.json").read_text())
+    for stage in ("pose", "face"):
+        assert timings[f"{stage}_detail"]["wall_s"] > 0 and timings[f"{stage}_s"] >= 0
 
 
 def test_identity_stays_with_the_roi_and_its_role(sample_video, make_video):

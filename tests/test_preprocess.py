@@ -56,3 +56,32 @@ def test_missing_person_or_feature():
         prepare_pair(table, "x", ["A", "B"])
     with pytest.raises(AnalysisError, match=r"person\(s\) \['C'\]"):
         prepare_pair(table, "m", ["A", "C"])
+
+
+def test_resampling_never_interpolates_across_a_gap():
+    """Irregular samples with a NaN stretch and a stretch without samples: the grid keeps both gaps."""
+    rng = np.random.default_rng(0)
+    t = np.arange(0, 20, 0.1) + rng.uniform(-0.02, 0.02, 200)  # jittered 10 Hz
+    t = t[(t < 8) | (t > 12)]  # no samples at all from 8 to 12 s
+    a = 3.0 * t
+    a[(t > 4) & (t < 5)] = np.nan  # missing values from 4 to 5 s
+    pair = prepare_pair(_table(t, a, a.copy()), "m", ["A", "B"], rate_hz=10)
+    assert pair.info["resampled"]
+    g = pair.times_s
+    valid = np.isfinite(a)
+
+    def around(x):
+        i, k = np.searchsorted(t, x, side="right") - 1, np.searchsorted(t, x, side="left")
+        return i, k
+
+    for x, v in zip(g, pair.a):
+        i, k = around(x)
+        expected = valid[i] and valid[k] and t[k] - t[i] <= 2 * np.median(np.diff(t)) * 1.05
+        assert np.isfinite(v) == expected, (x, v, t[i], t[k])
+        if expected:
+            assert v == pytest.approx(3.0 * x)
+    assert np.isnan(pair.a[(g > 8) & (g < 12)]).all() and np.isnan(pair.a[(g > 4) & (g < 5)]).all()
+    # with gap filling allowed over 5 s, the stretch without samples is interpolated (on the line)
+    filled = prepare_pair(_table(t, a, a.copy()), "m", ["A", "B"], rate_hz=10, max_gap_s=5.0)
+    inside = (g > 8.2) & (g < 11.8)
+    np.testing.assert_allclose(filled.a[inside], 3.0 * g[inside])

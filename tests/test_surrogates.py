@@ -24,7 +24,7 @@ from dyadsync.synchrony.surrogates import (
 )
 
 KW = dict(rate_hz=10, window_s=6, step_s=2, max_lag_s=1.5)
-COLUMN = {"peak": "best_sync", "mean": "all_lags", "lag0": "lag0"}
+COLUMN = {"best": "best_sync", "mean": "all_lags", "lag0": "lag0"}
 
 
 def smooth_noise(rng, n, tau=5.0):
@@ -39,7 +39,7 @@ def coupled_pair(rng, n=900, lag=4):
 
 
 @pytest.mark.parametrize("missing", [False, True])
-@pytest.mark.parametrize("summary", ["peak", "mean", "lag0"])
+@pytest.mark.parametrize("summary", ["best", "mean", "lag0"])
 @pytest.mark.parametrize("n_surrogates", [25, None])  # few: gathered per surrogate; all: sliding over offsets
 def test_circular_shift_equals_engine_on_rolled_series(missing, summary, n_surrogates):
     rng = np.random.default_rng(0)

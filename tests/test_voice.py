@@ -369,6 +369,10 @@ def test_planted_pitch_convergence_is_recovered_in_its_episodes(sample_voice, gr
     table, info = vocal_synchrony(sample_voice.prosody, ["left", "right"], turns=sample_voice.turns,
                                   duration_s=120.0)
     assert {"f0_proximity", "f0_convergence", "f0_synchrony", "arousal_wcc"} <= set(table["feature"])
+    from dyadsync.synchrony.wcc import SYNC_COLUMNS
+
+    assert list(table.columns) == list(SYNC_COLUMNS)  # the columns of every synchrony table, peak_sync included
+    assert table.loc[table["feature"] == "arousal_wcc", "peak_lag_s"].notna().any()
     prox = table[table["feature"] == "f0_proximity"]
     episodes = np.array(ground_truth["movement"]["episodes"])
     inside = np.zeros(len(prox), bool)

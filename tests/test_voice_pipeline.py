@@ -78,7 +78,18 @@ def test_cli_voice_writes_prosody_and_turns(tmp_path, capsys):
     prosody = pd.read_parquet(tmp_path / "prosody.parquet")
     assert {"time_s", "speaker", "f0_hz", "intensity_db", "voiced"} <= set(prosody.columns)
     turns = pd.read_csv(tmp_path / "turns.csv")
-    assert len(turns) == 24
+    # every planted turn is found, with its speaker, onset and mean f0 (the sample is two channels, one per person)
+    planted = pd.read_csv(SAMPLE / "planted_turns.csv")
+    assert len(turns) == len(planted) == 24
+    assert (turns["speaker"] == planted["speaker"]).all()
+    np.testing.assert_allclose(turns["onset_s"], planted["onset_s"], atol=0.05)
+    np.testing.assert_allclose(turns["f0_mean_hz"], planted["f0_mean_hz"], rtol=0.05)
+    record = json.loads((tmp_path / "voice.json").read_text())
+    assert record["speakers"]["method"] == "channels" and record["audio"]["duration_s"] == pytest.approx(120, abs=0.1)
+    assert record["n_turns"] == planted["speaker"].value_counts().to_dict()
+    codebook = (ROOT / "docs" / "codebook.md").read_text()
+    section = codebook.split("## voice.json", 1)[1].split("\n## ", 1)[0]
+    assert all(f"`{key}`" in section for key in record), [k for k in record if f"`{k}`" not in section]
 
 
 def test_cli_voice_mono_with_channels_is_a_clear_error(shared_data, tmp_path, capsys):

@@ -3,7 +3,7 @@
 Subpackages
 -----------
 io         video, audio, coded events, MEA files, atomic output files
-features   motion energy (and, later, pose, face and voice) per person
+features   per-person features: motion energy, MediaPipe pose and face, voice (prosody, turns, speaker attribution)
 preprocess common time grid, artefact masking, smoothing, scaling
 synchrony  windowed cross-lagged correlation and its summaries
 moments    synchrony around coded events (event-locked averages against surrogates)

@@ -119,7 +119,7 @@ def prepare_pair(
             values[hit] = np.nan
             info["n_masked_artefacts"] = int(hit.sum())
 
-    times, values, rate, resampled = _regular_grid(times, values, rate_hz)
+    times, values, rate, resampled = _regular_grid(times, values, rate_hz, max_gap_s=max_gap_s)
     info.update({"rate_hz": rate, "resampled": resampled, "n_samples": len(times)})
 
     if max_gap_s > 0:
@@ -141,8 +141,33 @@ def prepare_pair(
 
 
 def _regular_grid(
-    times: np.ndarray, values: np.ndarray, rate_hz: float | None
+    times: np.ndarray, values: np.ndarray, rate_hz: float | None, *, max_gap_s: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    """Put the samples on a regular grid: kept as they are when already regular, else interpolated linearly.
+
+    Parameters
+    ----------
+    times : ndarray, shape (n,)
+        Sorted sample times, s.
+    values : ndarray, shape (n, k)
+        Values at those times (NaN where missing).
+    rate_hz : float or None
+        Grid rate, Hz; None uses the native rate (mean sample interval).
+    max_gap_s : float, default 0
+        Longest stretch without a valid sample that may be interpolated across, s.
+
+    Returns
+    -------
+    (ndarray, ndarray, float, bool)
+        Grid times (s), values on the grid, grid rate (Hz), and whether the samples were resampled.
+
+    Notes
+    -----
+    A grid value is interpolated only from the two samples around it (the last at or before it and the first at
+    or after it), and only when both are valid and no farther apart than ``max_gap_s`` or twice the median
+    sample interval, whichever is longer; otherwise it is NaN. A gap in the samples (NaN values, or no samples at
+    all for a while) therefore stays a gap on the grid, and short gaps are left to the gap filling that follows.
+    """
     if len(times) < 2:
         raise AnalysisError(f"need at least two samples to form a time grid, got {len(times)}")
     # The mean interval, not the median: frames taken at a stride (10 Hz from 25 fps: intervals of 0.08 and
@@ -161,13 +186,18 @@ def _regular_grid(
         return times, values, float(native), False
     n = int(np.floor((times[-1] - t0) / step + 1e-9)) + 1
     grid = t0 + np.arange(n) * step
+    # The samples around each grid point: the last at or before it and the first at or after it (the same sample
+    # when the grid point falls on one).
+    before = np.clip(np.searchsorted(times, grid, side="right") - 1, 0, len(times) - 1)
+    after = np.clip(np.searchsorted(times, grid, side="left"), 0, len(times) - 1)
+    longest = max(max_gap_s, 2.0 * float(np.median(np.diff(times)))) * (1 + GRID_TOLERANCE)
+    close = (times[after] - times[before]) <= longest
     out = np.empty((n, values.shape[1]))
     for j in range(values.shape[1]):
         ok = np.isfinite(values[:, j])
         out[:, j] = np.interp(grid, times[ok], values[ok, j], left=np.nan, right=np.nan) if ok.sum() >= 2 else np.nan
-        # Do not interpolate across missing stretches: a grid point whose nearest sample is NaN stays NaN.
-        nearest = np.clip(np.searchsorted(times, grid), 0, len(times) - 1)
-        out[~ok[nearest], j] = np.nan
+        # Never interpolate across a missing stretch: both samples around the grid point must be valid and close.
+        out[~(ok[before] & ok[after] & close), j] = np.nan
     return grid, out, float(rate), True
 
 

@@ -17,9 +17,24 @@ from typing import IO, Any
 
 import pandas as pd
 
-# mkstemp creates files readable by the owner only; results should get the usual permissions instead.
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
+#: The file-creation mask assumed where the process's own cannot be read (not Linux).
+DEFAULT_UMASK = 0o022
+
+
+def current_umask() -> int:
+    """The process's file-creation mask, read without changing it.
+
+    ``os.umask`` can only be read by setting it, which races with threads creating files at the same moment;
+    Linux reports it in ``/proc/self/status`` instead. Elsewhere :data:`DEFAULT_UMASK` is assumed.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return DEFAULT_UMASK
 
 
 @contextlib.contextmanager
@@ -45,7 +60,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp_path, 0o666 & ~_UMASK)
+        # mkstemp makes files readable by the owner only; results get the usual permissions instead.
+        os.chmod(tmp_path, 0o666 & ~current_umask())
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():

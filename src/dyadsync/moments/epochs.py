@@ -115,7 +115,12 @@ def event_locked_average(
         Coverage of the pointwise and simultaneous null bands.
     alternative : {"greater", "less", "two-sided"}, default "greater"
         Direction of the tests: is synchrony during events higher than chance (the usual question), lower, or
-        either.
+        either. It also sets the band the mean statistic is held against: ``null_q`` is the ``band`` quantile of
+        the null statistics for ``"greater"`` (the 95th percentile for ``band = 0.95``), the ``1 - band`` quantile
+        for ``"less"`` (the 5th), and for ``"two-sided"`` the limit of the ``(1 - band) / 2`` to
+        ``(1 + band) / 2`` band (2.5th to 97.5th) on the statistic's side of the null mean; ``above_band`` is True
+        when the statistic lies beyond ``null_q`` on the tested side (below it for ``"less"``, outside the band
+        for ``"two-sided"``).
     cluster_alpha : float, default 0.05
         Pointwise level that forms clusters (one-sided; split in halves for ``"two-sided"``).
     window_s : float or None
@@ -271,19 +276,19 @@ def event_locked_average(
     )
     largest = float(cluster_table["mass"].max()) if len(cluster_table) else 0.0
     z_cluster = permutation_test(largest, null_max_mass, "greater")["z_surrogate"]
-    upper_q = float(np.percentile(finite_null, band * 100 if alternative != "less" else (1 - band) * 100))
     stat = real_stat_v
+    null_q, beyond = _band_limit(stat, finite_null, band, alternative, float(mean_test["null_mean"]))
     test = {
         "analysis": "event_locked",
         "statistic_name": "mean_z_during",
         "statistic": stat,
         "null_mean": mean_test["null_mean"],
         "null_sd": mean_test["null_sd"],
-        "null_q": upper_q,
+        "null_q": null_q,
         "z_vs_null": mean_test["z_vs_null"],
         "z_surrogate": mean_test["z_surrogate"],
         "p_value": mean_test["p_value"],
-        "above_band": bool(stat > upper_q) if alternative != "less" else bool(stat < upper_q),
+        "above_band": beyond,
         "max_statistic": float(m_obs),
         "max_q": max_q,
         "p_max": max_test["p_value"],
@@ -315,6 +320,24 @@ def event_locked_average(
         "seed": seed_value(seed),
     }
     return EventLocked(curve=curve, test=test, clusters=cluster_table, null_statistics=null_stats)
+
+
+def _band_limit(stat: float, null: np.ndarray, band: float, alternative: str, null_mean: float) -> tuple[float, bool]:
+    """The null quantile the statistic is compared with, and whether it lies beyond it on the tested side.
+
+    ``"greater"``: the ``band`` quantile (e.g. the 95th percentile), beyond = above it. ``"less"``: the
+    ``1 - band`` quantile (the 5th percentile), beyond = below it. ``"two-sided"``: the band is
+    ``(1 - band) / 2`` to ``(1 + band) / 2`` (2.5th to 97.5th percentile); the limit on the statistic's side of the
+    null mean is returned, and beyond = outside the band.
+    """
+    if alternative == "greater":
+        q = float(np.percentile(null, band * 100))
+        return q, bool(stat > q)
+    if alternative == "less":
+        q = float(np.percentile(null, (1 - band) * 100))
+        return q, bool(stat < q)
+    lo, hi = (float(v) for v in np.percentile(null, [(1 - band) / 2 * 100, (1 + band) / 2 * 100]))
+    return (hi, bool(stat > hi)) if stat >= null_mean else (lo, bool(stat < lo))
 
 
 def _directional(s: np.ndarray, alternative: str) -> np.ndarray:

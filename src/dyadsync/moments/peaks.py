@@ -184,7 +184,7 @@ def shifted_pair_synchrony(
     rate_hz: float,
     n_surrogates: int = 19,
     min_shift_s: float | None = None,
-    summary: str = "peak",
+    summary: str = "best",
     seed: int | np.random.Generator | None = 0,
     **wcc: Any,
 ) -> tuple[list[np.ndarray], dict[str, Any]]:
@@ -204,7 +204,7 @@ def shifted_pair_synchrony(
         Number of shifted pairs.
     min_shift_s : float or None
         Smallest shift, s; None uses the larger of twice the window and 10% of the series.
-    summary : {"peak", "mean", "lag0"}
+    summary : {"best", "mean", "lag0"}
         Per-window summary, as for the real synchrony.
     seed : int, Generator or None
     **wcc

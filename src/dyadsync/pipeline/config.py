@@ -15,6 +15,7 @@ from typing import Any, get_type_hints
 
 from .._validate import check_option, suggest
 from ..errors import ConfigError
+from ..synchrony.wcc import check_summary
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -121,7 +122,7 @@ class SynchronySection:
     fisher_z: bool = True
     absolute: bool = True
     min_valid: float = 0.8
-    summary: str = "peak"
+    summary: str = "best"
 
 
 @dataclass
@@ -277,7 +278,7 @@ def _check_values(c: PipelineConfig, where: str) -> None:
         raise ConfigError(f"{where}[persons] names must be two different names, got {c.persons.names}")
     check_option(f"{where}[persons] roi_units", c.persons.roi_units, ("fraction", "px"))
     check_option(f"{where}[preprocess] scale", c.preprocess.scale, ("none", "sd", "z"))
-    check_option(f"{where}[synchrony] summary", c.synchrony.summary, ("peak", "mean", "lag0"))
+    c.synchrony.summary = check_summary(c.synchrony.summary, f"{where}[synchrony] summary")
     check_option(f"{where}[moments] alternative", c.moments.alternative, ("greater", "less", "two-sided"))
     check_option(f"{where}[moments] on_outside", c.moments.on_outside, ("raise", "warn", "drop"))
     s = c.synchrony

@@ -28,7 +28,7 @@ from .._validate import check_positive
 from ..errors import ConfigError, DyadsyncError, DyadsyncWarning, MEAFileError
 from ..io.mea_files import read_mea_series
 from ..io.store import atomic_path, write_csv, write_json
-from ..synchrony import WCC, summarize, windowed_cross_correlation
+from ..synchrony import WCC, global_index, summarize, windowed_cross_correlation
 from ..synchrony.rmea import lag_column_names, mea_ccf, mea_scale, mea_smooth
 from ..synchrony.surrogates import compare, compare_groups, pseudo_dyad_pairs
 
@@ -235,7 +235,7 @@ def run_mea_batch(
             continue
         dyads.append(dyad)
         written.append(write_csv(_dyad_table(dyad), out / "dyads" / f"{name}.csv"))
-        say(f"{name} ({group}): {len(dyad.windows)} windows, grand mean {_grand(dyad.wcc):.4f}")
+        say(f"{name} ({group}): {len(dyad.windows)} windows, grand mean {global_index(dyad.wcc):.4f}")
     failures_table = pd.DataFrame(failures, columns=["file", "group", "problem"])
     written.append(write_csv(failures_table, out / "failures.csv"))
     if not dyads:
@@ -332,11 +332,6 @@ def _analyse(path: Path, group: str, name: str, options: MEAOptions) -> Dyad:
     return Dyad(name, group, path, values[:, 0], values[:, 1], info["persons"], wcc, summarize(wcc))
 
 
-def _grand(wcc: WCC) -> float:
-    v = wcc.values
-    return float(np.nanmean(v)) if np.isfinite(v).any() else math.nan
-
-
 def _dyad_table(dyad: Dyad) -> pd.DataFrame:
     wcc, w = dyad.wcc, dyad.windows
     head = pd.DataFrame(
@@ -350,7 +345,7 @@ def _means(wcc: WCC, windows: pd.DataFrame) -> dict[str, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return {
-            "grand_mean": _grand(wcc),
+            "grand_mean": global_index(wcc),
             "lag0_mean": float(np.nanmean(windows["lag0"])),
             "a_leads_mean": float(np.nanmean(windows["a_leads"])),
             "b_leads_mean": float(np.nanmean(windows["b_leads"])),
@@ -463,7 +458,7 @@ def _figures(
         written.append(_save(fig, out / "figures" / "lag_profile.png"))
         real = {g: summary.loc[summary["group"] == g, "grand_mean"].to_numpy() for g in real_profiles}
         d_values = {} if groups is None else dict(zip(groups["group"], groups["cohens_d"]))
-        fig = figs.global_index_distribution(real, np.array([_grand(w) for w in pseudo_wccs]), d_values)
+        fig = figs.global_index_distribution(real, np.array([global_index(w) for w in pseudo_wccs]), d_values)
         written.append(_save(fig, out / "figures" / "distribution.png"))
     return written
 

@@ -1,8 +1,9 @@
 """Run one session through a pipeline: video -> features -> synchrony -> moments -> report.
 
 Every input is checked before the long work starts (the video opens, the codes parse and fit the video, the
-pipeline is valid), every output is written atomically, and ``run.json`` records what was done: inputs,
-parameters, versions, warnings, timings and the files written.
+pipeline is valid), every output is written atomically, outputs of an earlier run into the same folder that this
+run does not write are removed, and ``run.json`` records what was done: inputs, parameters, versions, warnings
+and the files written (wall-clock timings go to ``timings.json``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 from .. import __version__
 from ..errors import AnalysisError, DyadsyncWarning, InputError
 from ..features import ROI, motion_energy, parse_rois
+from ..features._table import concat_tables
 from ..io.events import read_events
 from ..io.store import write_json, write_parquet
 from ..io.video import VideoInfo, probe_video
@@ -29,6 +31,7 @@ from ..moments.peaks import shifted_pair_synchrony
 from ..moments.session import MOMENT_TABLES, MomentsResult, analyse_moments
 from ..preprocess import prepare_pair
 from ..synchrony import global_index, summarize, windowed_cross_correlation
+from ..synchrony.wcc import empty_sync_table, sync_table
 from .cache import StageCache, file_sha256, stable_hash
 from .config import PipelineConfig, load_pipeline
 
@@ -137,9 +140,11 @@ def run_session(
             stages = config.pipeline.stages
             if code_files and "moments" in stages:
                 events = _read_codes(code_files, meta.duration_s, config)
+            # Outputs of an earlier run into this folder that this run will not write would pass for current
+            # results; they go now. run.json goes too until this run completes (its presence marks a complete run).
+            _remove_stale(out, _planned_outputs(config, with_events=events is not None))
             hashes = {"video": cache.content_hash(video) if cache else file_sha256(video)}
             hashes["codes"] = [file_sha256(c) for c in code_files]
-            hashes["referenced"] = {str(f): file_sha256(f) for f in referenced_files(config)}
 
             # --- features: every feature stage of the pipeline, in its order
             tables, feature_info = [], {}
@@ -149,9 +154,11 @@ def run_session(
                 say(stage)
                 t = time.perf_counter()
                 try:
-                    table, feature_info[stage] = _cached_stage(
+                    table, feature_info[stage], detail = _cached_stage(
                         stage, video, config, meta, rois, cache, hashes["video"], tables
                     )
+                    if detail is not None:
+                        timings[f"{stage}_detail"] = detail
                 except InputError as exc:
                     others = [s_ for s_ in stages if s_ in FEATURE_STAGES and s_ != stage]
                     if stage not in OPTIONAL_STAGES or not others:
@@ -163,7 +170,7 @@ def run_session(
                 finally:
                     timings[f"{stage}_s"] = time.perf_counter() - t
                 tables.append(table)
-            features = _combine(tables)
+            features = concat_tables(tables)
             save(features, "features")
 
             # --- synchrony and moments
@@ -222,6 +229,23 @@ def run_session(
     return result
 
 
+def _planned_outputs(config: PipelineConfig, *, with_events: bool) -> set[str]:
+    """File names (values of :data:`OUTPUTS`) a run with this pipeline writes, run.json excepted."""
+    keys = {"features", "synchrony", "synchrony_lags", "timings"}
+    if with_events:
+        keys |= {"events", *MOMENT_TABLES}
+    if "report" in config.pipeline.stages:
+        keys.add("report")
+    return {OUTPUTS[k] for k in keys}
+
+
+def _remove_stale(out: Path, keep: set[str]) -> None:
+    """Delete every output file of :data:`OUTPUTS` in ``out`` whose name is not in ``keep``."""
+    for name in OUTPUTS.values():
+        if name not in keep:
+            (out / name).unlink(missing_ok=True)
+
+
 def session_key(video_sha256: str, codes_sha256: Sequence[str], config: PipelineConfig) -> str:
     """What a session's results depend on, as one hash: inputs' content, all parameters, dyadsync's version.
 
@@ -264,36 +288,40 @@ def _cached_stage(
     cache: StageCache | None,
     video_sha256: str,
     previous: list[pd.DataFrame],
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any] | None]:
     """Run a feature stage, or take its result from the cache when its input and parameters are unchanged.
 
     ``previous`` holds the tables of the stages run before it (the voice stage uses the face stage's mouth
     opening to tell who is who when it attributes speech automatically).
+
+    Returns the feature table, the stage's info and its wall-clock timings (the info's ``timings``, in s;
+    None when the stage reports none or its result came from the cache). Timings vary from run to run, so they
+    are taken out of the info, which goes to ``run.json`` and the cache, and go to ``timings.json`` instead.
     """
     extra = _stage_inputs(stage, config, previous)
     if cache is None:
-        return FEATURE_STAGES[stage](video, config, meta, rois, **extra)
+        table, info = FEATURE_STAGES[stage](video, config, meta, rois, **extra)
+        info = dict(info)
+        return table, info, info.pop("timings", None)
     params = config.as_dict()
     inputs = [cache.content_hash(f) for f in referenced_files(config, stage)]
     inputs += [stable_hash(pd.util.hash_pandas_object(t, index=False).tolist()) for t in extra.values()]
     key = cache.key(stage, video_sha256, params.get(stage), params["persons"], inputs)
     hit = cache.load(key)
+    detail = None
     if hit is None:
         table, info = FEATURE_STAGES[stage](video, config, meta, rois, **extra)
+        info = dict(info)
+        detail = info.pop("timings", None)
         cache.store(key, table, info)
         # Continue from what was stored, so a result computed now and one taken from the cache later are the
         # same bytes downstream.
         hit = cache.load(key)
         assert hit is not None
-    return hit
-
-
-def _combine(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    """One long feature table from the stages' tables (categories re-derived over all of them)."""
-    if len(tables) == 1:
-        return tables[0]
-    combined = pd.concat([t.astype({"person": str, "feature": str}) for t in tables], ignore_index=True)
-    return combined.astype({"person": "category", "feature": "category"})
+    table, info = hit
+    info = dict(info)
+    info.pop("timings", None)  # stored by an earlier version
+    return table, info, detail
 
 
 def _stage_inputs(stage: str, config: PipelineConfig, previous: list[pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -493,6 +521,13 @@ def _vocal_synchrony_stage(features: pd.DataFrame, config: PipelineConfig) -> tu
 def _synchrony_stage(
     features: pd.DataFrame, config: PipelineConfig
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Windowed cross-lagged synchrony of every configured feature present in the table.
+
+    Returns the synchrony table, the per-lag table and the info per feature. A feature whose synchrony cannot be
+    computed (:class:`~dyadsync.errors.AnalysisError`, e.g. no finite value for one person) is left out with a
+    :class:`~dyadsync.errors.DyadsyncWarning`; its info is ``{"failed": message, "error_type": name}``, as for a
+    failed feature stage.
+    """
     s, p = config.synchrony, config.preprocess
     persons = config.persons.names
     rows, lag_rows, info = [], [], {}
@@ -501,32 +536,36 @@ def _synchrony_stage(
         if feature not in present:
             # its stage was skipped (a warning says why)
             continue
-        pair = prepare_pair(
-            features,
-            feature,
-            persons,
-            rate_hz=p.rate_hz or None,
-            mask_artefacts=p.mask_artefacts,
-            max_gap_s=p.max_gap_s,
-            smooth_s=p.smooth_s,
-            scale=p.scale,
-        )
-        wcc = windowed_cross_correlation(
-            pair.a,
-            pair.b,
-            rate_hz=pair.rate_hz,
-            window_s=s.window_s,
-            step_s=s.step_s,
-            max_lag_s=s.max_lag_s,
-            fisher_z=s.fisher_z,
-            absolute=s.absolute,
-            min_valid=s.min_valid,
-            t0_s=float(pair.times_s[0]),
-        )
-        table = summarize(wcc, summary=s.summary)
-        table.insert(1, "feature", feature)
-        table.insert(2, "person_a", persons[0])
-        table.insert(3, "person_b", persons[1])
+        try:
+            pair = prepare_pair(
+                features,
+                feature,
+                persons,
+                rate_hz=p.rate_hz or None,
+                mask_artefacts=p.mask_artefacts,
+                max_gap_s=p.max_gap_s,
+                smooth_s=p.smooth_s,
+                scale=p.scale,
+            )
+            wcc = windowed_cross_correlation(
+                pair.a,
+                pair.b,
+                rate_hz=pair.rate_hz,
+                window_s=s.window_s,
+                step_s=s.step_s,
+                max_lag_s=s.max_lag_s,
+                fisher_z=s.fisher_z,
+                absolute=s.absolute,
+                min_valid=s.min_valid,
+                t0_s=float(pair.times_s[0]),
+            )
+        except AnalysisError as exc:
+            # One feature without usable data (e.g. a face never detected for one person) must not cost the
+            # other features' synchrony: it is left out, with a warning and a record in run.json.
+            warnings.warn(f"synchrony of {feature} skipped: {exc}", DyadsyncWarning, stacklevel=2)
+            info[feature] = {"failed": str(exc), "error_type": type(exc).__name__}
+            continue
+        table = sync_table(summarize(wcc, summary=s.summary), feature, persons)
         rows.append(table)
         n_w, n_l = wcc.values.shape
         lag_rows.append(
@@ -547,10 +586,7 @@ def _synchrony_stage(
             "n_windows": int(n_w),
         }
     if not rows:
-        from ..synchrony.entrainment import SYNC_COLUMNS
-
-        empty = pd.DataFrame({c: pd.Series(dtype=object if c in ("feature", "person_a", "person_b") else float)
-                              for c in SYNC_COLUMNS})
+        empty = empty_sync_table()
         lags_empty = pd.DataFrame({"time_s": pd.Series(dtype=float), "feature": pd.Series(dtype=object),
                                    "lag_s": pd.Series(dtype=float), "value": pd.Series(dtype=float)})
         return empty, lags_empty, info
@@ -581,14 +617,24 @@ def surrogate_synchrony(
     """Synchrony of shifted-pair surrogates per feature, with the run's preprocessing and window parameters.
 
     Used for the synchrony-peak threshold (``[moments] n_surrogates`` pairs, person B circularly shifted against A
-    by at least ``surrogate_min_shift_s``, default two windows or 10% of the session).
+    by at least ``surrogate_min_shift_s``, default two windows or 10% of the session). Features absent from the
+    table are left out; a feature that cannot be prepared (no finite value) is recorded as
+    ``{"failed": message, "error_type": name}`` and left out.
     """
     s, p, m = config.synchrony, config.preprocess, config.moments
     out, records = {}, {}
+    present = set(features["feature"].astype(str).unique()) if len(features) else set()
     for k, feature in enumerate(s.features):
-        pair = prepare_pair(features, feature, config.persons.names, rate_hz=p.rate_hz or None,
-                            mask_artefacts=p.mask_artefacts, max_gap_s=p.max_gap_s, smooth_s=p.smooth_s,
-                            scale=p.scale)
+        if feature not in present:
+            continue
+        try:
+            pair = prepare_pair(features, feature, config.persons.names, rate_hz=p.rate_hz or None,
+                                mask_artefacts=p.mask_artefacts, max_gap_s=p.max_gap_s, smooth_s=p.smooth_s,
+                                scale=p.scale)
+        except AnalysisError as exc:
+            # the synchrony stage has already left this feature out, with a warning
+            records[feature] = {"failed": str(exc), "error_type": type(exc).__name__}
+            continue
         out[feature], records[feature] = shifted_pair_synchrony(
             pair.a, pair.b, rate_hz=pair.rate_hz, n_surrogates=m.n_surrogates,
             min_shift_s=m.surrogate_min_shift_s or None, summary=s.summary, seed=m.seed + 104729 * (k + 1),

@@ -121,10 +121,10 @@ def write_session_report(result: "SessionResult", config: "PipelineConfig", path
         [
             {
                 "feature": f,
-                "global index": info["global_index"],
-                "mean synchrony": info["mean_sync"],
-                "windows": info["n_windows"],
-                "masked artefact samples": info["preprocess"].get("n_masked_artefacts", 0),
+                "global index": info.get("global_index", float("nan")),
+                "mean synchrony": info.get("mean_sync", float("nan")),
+                "windows": info.get("n_windows", 0),
+                "masked artefact samples": info.get("preprocess", {}).get("n_masked_artefacts", 0),
             }
             for f, info in rec["synchrony"].items()
         ]

@@ -136,7 +136,7 @@ def session_methods(record: dict[str, Any], tests: pd.DataFrame | None) -> str:
         transform = ("Fisher z-transformed" if s["fisher_z"] else "Pearson") + (
             ", absolute values" if s["absolute"] else ", signed"
         )
-        summary = {"peak": "the maximum over lags", "mean": "the mean over lags",
+        summary = {"best": "the maximum over lags", "mean": "the mean over lags",
                    "lag0": "the value at lag 0"}[s["summary"]]
         text.append(
             f"The series were {smooth}analysed with windowed cross-lagged correlation (Boker et al., 2002): windows "
@@ -181,6 +181,7 @@ def moments_methods(params: dict[str, Any], tests: pd.DataFrame, *, window_s: fl
     el = _used(tests, "event_locked")
     if len(el):
         t0 = el.iloc[0]
+        alternative = str(t0.get("alternative") or mo.get("alternative", "greater"))
         text.append(
             f"Synchrony was z-scored within the session and averaged from {mo['tmin_s']:g} to {mo['tmax_s']:g} s "
             f"around event onsets. Null distributions came from {int(t0['n_shifts'])} circular shifts of all event "
@@ -188,9 +189,10 @@ def moments_methods(params: dict[str, Any], tests: pd.DataFrame, *, window_s: fl
             "the number, durations and spacing of the events and the autocorrelation of synchrony. Three tests used "
             f"them: the mean z during the events ({t0['test_window']}), the maximum studentised deviation of the "
             f"event-locked curve over the whole epoch (which also gives a simultaneous {mo['band'] * 100:g}% band), "
-            f"and a cluster-mass test (clusters of consecutive times beyond the pointwise "
-            f"{(1 - mo['cluster_alpha']) * 100:g}th null percentile; Maris & Oostenveld, 2007); "
-            "p = (1 + shifts at least as extreme) / (1 + shifts) (Phipson & Smyth, 2010)."
+            f"and a cluster-mass test (clusters of consecutive times {_cluster_threshold(alternative, mo['cluster_alpha'])}; "
+            "Maris & Oostenveld, 2007); "
+            "p = (1 + shifts at least as extreme) / (1 + shifts) (Phipson & Smyth, 2010); "
+            f"{_alternative_words(alternative, mo['band'])}."
         )
         refs.append(MOMENTS_REFERENCES["cluster"])
     if len(_used(tests, "contrast_")):
@@ -239,6 +241,37 @@ def moments_methods(params: dict[str, Any], tests: pd.DataFrame, *, window_s: fl
 
 def _fmt_p(p: float) -> str:
     return "p < .001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _pct(q: float) -> str:
+    """A percentile as an ordinal: 95 -> "95th", 2.5 -> "2.5th", 1 -> "1st"."""
+    text = f"{q:g}"
+    if "." in text or text.endswith(("11", "12", "13")):
+        return text + "th"
+    return text + {"1": "st", "2": "nd", "3": "rd"}.get(text[-1], "th")
+
+
+def _cluster_threshold(alternative: str, cluster_alpha: float) -> str:
+    """Where cluster-forming times lie, in words, for the test's alternative and ``cluster_alpha``."""
+    a = cluster_alpha * 100
+    if alternative == "greater":
+        return f"above the pointwise {_pct(100 - a)} null percentile"
+    if alternative == "less":
+        return f"below the pointwise {_pct(a)} null percentile"
+    return f"below the pointwise {_pct(a / 2)} or above the {_pct(100 - a / 2)} null percentile"
+
+
+def _alternative_words(alternative: str, band: float) -> str:
+    """The direction of the event-locked tests and the band of the mean test, in words."""
+    b = band * 100
+    if alternative == "greater":
+        return (f"the tests were one-sided (synchrony higher during the events), and the mean test was held against "
+                f"the {_pct(b)} percentile of its null distribution")
+    if alternative == "less":
+        return (f"the tests were one-sided (synchrony lower during the events), and the mean test was held against "
+                f"the {_pct(100 - b)} percentile of its null distribution")
+    return (f"the tests were two-sided, and the mean test was held against the {_pct((100 - b) / 2)} to "
+            f"{_pct((100 + b) / 2)} percentiles of its null distribution")
 
 
 def results_paragraph(tests: pd.DataFrame) -> str:

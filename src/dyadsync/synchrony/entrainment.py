@@ -28,16 +28,13 @@ import pandas as pd
 
 from .._validate import check_option, check_positive
 from ..errors import AnalysisError
-from .wcc import summarize, windowed_cross_correlation
+from .wcc import SYNC_COLUMNS as SYNC_COLUMNS  # re-exported: the columns of the tables made here
+from .wcc import empty_sync_table, summarize, sync_table, windowed_cross_correlation
 
 #: Turn-table columns that entrainment can use, by short name.
 TURN_FEATURES = {"f0": "f0_mean_st", "intensity": "intensity_mean_db", "rate": "articulation_rate_syl_s"}
 
 MEASURES = ("proximity", "convergence", "synchrony")
-
-#: Columns of synchrony.parquet that entrainment rows fill (the rest stay NaN).
-SYNC_COLUMNS = ("time_s", "feature", "person_a", "person_b", "window_start_s", "window_end_s", "sync", "best_lag_s",
-                "best_sync", "lag0", "a_leads", "b_leads", "all_lags", "valid_pct")
 
 
 def turn_exchanges(turns: pd.DataFrame, persons: Sequence[str], feature: str) -> pd.DataFrame:
@@ -217,7 +214,7 @@ def arousal_synchrony(
     wcc = windowed_cross_correlation(filled[persons[0]], filled[persons[1]], rate_hz=rate, window_s=window_s,
                                      step_s=step_s, max_lag_s=max_lag_s, fisher_z=True, absolute=False,
                                      min_valid=0.8, t0_s=float(t[0]))
-    table = summarize(wcc, summary="peak")
+    table = summarize(wcc, summary="best")
     voiced = np.stack([ar[p].notna().to_numpy() for p in persons], axis=1).astype(float)
     csum = np.vstack([np.zeros((1, 2)), np.cumsum(voiced, axis=0)])
     start = np.searchsorted(t, table["window_start_s"].to_numpy() - 1e-9)
@@ -295,16 +292,14 @@ def vocal_synchrony(
         try:
             table = arousal_synchrony(prosody, persons, window_s=arousal_window_s, step_s=step_s,
                                       max_lag_s=arousal_max_lag_s)
-            table.insert(1, "feature", "arousal_wcc")
-            table.insert(2, "person_a", persons[0])
-            table.insert(3, "person_b", persons[1])
-            parts.append(table[list(SYNC_COLUMNS)])
+            table = sync_table(table, "arousal_wcc", persons)
+            parts.append(table)
             info["series"]["arousal_wcc"] = {"mean": _nanmean(table["sync"]), "window_s": arousal_window_s,
                                              "max_lag_s": arousal_max_lag_s}
         except AnalysisError as exc:
             info["series"]["arousal_wcc"] = {"skipped": str(exc)}
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in SYNC_COLUMNS}), info
+        return empty_sync_table(), info
     return pd.concat(parts, ignore_index=True), info
 
 
@@ -315,11 +310,7 @@ def _nanmean(x: Any) -> float:
 
 def _as_sync(times: Any, name: str, persons: Sequence[str], start: Any, end: Any, sync: Any,
              valid_pct: Any) -> pd.DataFrame:
-    n = len(times)
-    nan = np.full(n, np.nan)
-    return pd.DataFrame({
-        "time_s": np.asarray(times, float), "feature": name, "person_a": persons[0], "person_b": persons[1],
-        "window_start_s": np.asarray(start, float), "window_end_s": np.asarray(end, float),
-        "sync": np.asarray(sync, float), "best_lag_s": nan, "best_sync": nan, "lag0": nan, "a_leads": nan,
-        "b_leads": nan, "all_lags": nan, "valid_pct": np.asarray(valid_pct, float),
-    })
+    summaries = pd.DataFrame({"time_s": np.asarray(times, float), "window_start_s": np.asarray(start, float),
+                              "window_end_s": np.asarray(end, float), "sync": np.asarray(sync, float),
+                              "valid_pct": np.asarray(valid_pct, float)})
+    return sync_table(summaries, name, list(persons))

@@ -35,10 +35,9 @@ import numpy as np
 
 from .._validate import check_option, check_positive
 from ..errors import AnalysisError, ConfigError, DyadsyncWarning
-from .wcc import WCC, Z_CLIP, _quiet_nanmean, windowed_cross_correlation
+from .wcc import WCC, Z_CLIP, _pearson_from_sums, _quiet_nanmean, check_summary, windowed_cross_correlation
 
 #: Per-window summaries a surrogate result can hold (as in :func:`dyadsync.synchrony.summarize`).
-WINDOW_SUMMARIES = ("peak", "mean", "lag0")
 
 
 @dataclass
@@ -219,7 +218,7 @@ def circular_shift(
     rng: np.random.Generator,
     n_surrogates: int | None = 1000,
     min_shift_s: float | None = None,
-    summary: str = "peak",
+    summary: str = "best",
     fisher_z: bool = True,
     absolute: bool = True,
     min_valid: float = 0.8,
@@ -241,7 +240,7 @@ def circular_shift(
         every shift in that range (the exhaustive circular null).
     min_shift_s : float or None
         Smallest rotation in seconds; None: one window (no window meets its own original alignment).
-    summary : {"peak", "mean", "lag0"}, default "peak"
+    summary : {"best", "mean", "lag0"}, default "best"
         Per-window summary kept in ``window_sync``.
     matrices : bool, default False
         Also keep every surrogate's windows x lags matrix in ``values`` (n_surrogates x n_windows x n_lags
@@ -262,7 +261,7 @@ def circular_shift(
     ``max_lag_s`` of either end, where the shifted B runs off the series, are corrected pair by pair so that
     the result equals the engine's.
     """
-    check_option("summary", summary, WINDOW_SUMMARIES)
+    summary = check_summary(summary)
     import scipy.fft as sfft
 
     a = np.asarray(a, dtype=float)
@@ -373,7 +372,7 @@ def circular_shift(
             cnt = np.rint(circ(mwin.astype(float), fmb))
             sx, sxx = circ(xa, fmb), circ(xa * xa, fmb)
             sy, syy = circ(mwin.astype(float), fb), circ(mwin.astype(float), fb2)
-            z = transform(_pearson(cnt, sx, sy, sxx, syy, sxy), cnt, need)  # (nb, n): value at offset m
+            z = transform(_pearson_from_sums(cnt, sx, sy, sxx, syy, sxy), cnt, need)  # (nb, n): value at offset m
         ids = np.arange(c0, c0 + nb)
         inn = inner[ids]
         if inn.any():
@@ -498,17 +497,6 @@ def _exact_rule(r, vx, sxx, sy_n, syy, win) -> np.ndarray:  # type: ignore[no-un
     return np.where((vx > tiny) & (vy > tiny), r, np.nan)
 
 
-def _pearson(cnt, sx, sy, sxx, syy, sxy) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """r from pair sums, with the engine's rule for a variance at rounding level (no correlation)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cov = sxy - sx * sy / cnt
-        vx = sxx - sx * sx / cnt
-        vy = syy - sy * sy / cnt
-        tiny = 1e-12 * (sxx + syy + 1e-300)
-        r = np.where((vx > tiny) & (vy > tiny), cov / np.sqrt(vx * vy), np.nan)
-    return np.clip(r, -1.0, 1.0)
-
-
 def _inner_summary(z, summary, offsets, zero_off) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Per-surrogate summaries of inner windows from their values at every circular offset: (windows, n_k)."""
     if summary == "lag0":
@@ -575,7 +563,7 @@ def _edge_window(  # type: ignore[no-untyped-def]
         syy[:, j] -= (xm * yb * yb).sum(axis=1)
         sxy[:, j] -= (xa * yb).sum(axis=1)
     cnt = np.rint(cnt)
-    return transform(_pearson(cnt, sx, sy, sxx, syy, sxy), cnt, need)
+    return transform(_pearson_from_sums(cnt, sx, sy, sxx, syy, sxy), cnt, need)
 
 
 # --------------------------------------------------------------------------- surrogates made series by series
@@ -600,7 +588,7 @@ def _from_series(
     matrices: bool = False,
 ) -> SurrogateResult:
     """Run the engine on each surrogate pair ``make(i)`` and collect the summaries."""
-    check_option("summary", summary, WINDOW_SUMMARIES)
+    summary = check_summary(summary)
     if n_surrogates < 1:
         raise ConfigError(f"n_surrogates must be at least 1, got {n_surrogates}")
     kw = dict(rate_hz=rate_hz, window_s=window_s, step_s=step_s, max_lag_s=max_lag_s,
@@ -671,7 +659,7 @@ def segment_shuffle(
     rng: np.random.Generator,
     segment_s: float | None = None,
     n_surrogates: int = 1000,
-    summary: str = "peak",
+    summary: str = "best",
     fisher_z: bool = True,
     absolute: bool = True,
     min_valid: float = 0.8,
@@ -687,7 +675,7 @@ def segment_shuffle(
     segment_s : float or None
         Segment length in seconds; None: the window length (Ramseyer & Tschacher used the window).
     n_surrogates : int, default 1000
-    summary : {"peak", "mean", "lag0"}
+    summary : {"best", "mean", "lag0"}
     matrices : bool, default False
 
     Returns
@@ -755,7 +743,7 @@ def iaaft_surrogates(
     rng: np.random.Generator,
     n_surrogates: int = 200,
     n_iter: int = 200,
-    summary: str = "peak",
+    summary: str = "best",
     fisher_z: bool = True,
     absolute: bool = True,
     min_valid: float = 0.8,
@@ -771,7 +759,7 @@ def iaaft_surrogates(
     n_surrogates : int, default 200
         Each surrogate costs about a hundred FFTs of the whole series plus one synchrony run.
     n_iter : int, default 200
-    summary : {"peak", "mean", "lag0"}
+    summary : {"best", "mean", "lag0"}
     matrices : bool, default False
 
     Returns
@@ -847,7 +835,7 @@ def pseudo_dyads(
     keep_roles: bool = False,
     n_surrogates: int | None = None,
     rng: np.random.Generator | None = None,
-    summary: str = "peak",
+    summary: str = "best",
     engine: Callable[[np.ndarray, np.ndarray], WCC] | None = None,
     fisher_z: bool = True,
     absolute: bool = True,
@@ -865,7 +853,7 @@ def pseudo_dyads(
     n_surrogates : int or None
         Number of pseudo-dyads; None: all of them.
     rng : numpy.random.Generator or None
-    summary : {"peak", "mean", "lag0"}
+    summary : {"best", "mean", "lag0"}
     engine : callable or None
         ``engine(a, b) -> WCC`` to use instead of the default engine (e.g. rMEA-compatible mode).
 
@@ -874,7 +862,7 @@ def pseudo_dyads(
     SurrogateResult
         ``labels`` are the pairs ``((dyad, role), (dyad, role))``; ``window_sync`` is NaN-padded to the longest.
     """
-    check_option("summary", summary, WINDOW_SUMMARIES)
+    summary = check_summary(summary)
     pairs = pseudo_dyad_pairs(len(series), keep_roles=keep_roles, n=n_surrogates, rng=rng)
     if engine is None:
         def engine(x: np.ndarray, y: np.ndarray) -> WCC:

@@ -295,23 +295,53 @@ def _pearson_from_sums(cnt, sx, sy, sxx, syy, sxy) -> np.ndarray:  # type: ignor
     return np.clip(r, -1.0, 1.0)
 
 
-SUMMARY_CHOICES = ("peak", "mean", "lag0")
+#: Per-window summaries that can become ``sync``: the largest value over lags (``best_sync``), the mean over
+#: lags (``all_lags``) or the value at lag 0 (``lag0``).
+SUMMARY_CHOICES = ("best", "mean", "lag0")
 
 
-def summarize(wcc: WCC, *, summary: str = "peak") -> pd.DataFrame:
+def check_summary(summary: str, name: str = "summary") -> str:
+    """Validate a ``summary`` option and return it; the former name ``"peak"`` is read as ``"best"``, with a warning.
+
+    ``"peak"`` used to select ``best_sync`` (the largest value over lags), which is not Boker's peak
+    (``peak_sync``, ``peak_lag_s``); the option value was renamed to say what it is.
+    """
+    if summary == "peak":
+        warnings.warn(
+            f'{name} "peak" now means "best": the largest value over lags (best_sync), as it always did; write '
+            '"best" (Boker\'s peak picking is in the peak_sync and peak_lag_s columns, whatever the summary)',
+            DyadsyncWarning,
+            stacklevel=3,
+        )
+        return "best"
+    return check_option(name, summary, SUMMARY_CHOICES)
+
+
+#: Columns of :func:`summarize`, in order.
+SUMMARY_COLUMNS = ("time_s", "window_start_s", "window_end_s", "sync", "best_lag_s", "best_sync", "lag0", "a_leads",
+                   "b_leads", "all_lags", "valid_pct", "peak_lag_s", "peak_sync")
+
+#: Columns of a synchrony table (``synchrony.parquet``): the summaries of :func:`summarize` with the feature and
+#: the two persons after the time. Every synchrony table has them all, in this order (NaN where a kind of
+#: synchrony has no such value, e.g. no lag for turn-based entrainment).
+SYNC_COLUMNS = ("time_s", "feature", "person_a", "person_b", *SUMMARY_COLUMNS[1:])
+
+
+def summarize(wcc: WCC, *, summary: str = "best") -> pd.DataFrame:
     """Per-window summaries of a WCC result.
 
     Parameters
     ----------
     wcc : WCC
-    summary : {"peak", "mean", "lag0"}, default "peak"
-        Which summary becomes the ``sync`` column: the value at the best lag, the mean over all lags, or the
-        value at lag 0.
+    summary : {"best", "mean", "lag0"}, default "best"
+        Which summary becomes the ``sync`` column: the largest value over lags (``best_sync``), the mean over all
+        lags, or the value at lag 0. ``"peak"``, its former name, is accepted with a warning.
 
     Returns
     -------
     DataFrame
-        One row per window: ``time_s`` (window centre, s), ``window_start_s``, ``window_end_s``, ``sync``,
+        One row per window, columns :data:`SUMMARY_COLUMNS`: ``time_s`` (window centre, s), ``window_start_s``,
+        ``window_end_s``, ``sync``,
         ``best_lag_s`` (lag of the largest value; positive = B follows A), ``best_sync`` (value there),
         ``lag0``, ``a_leads`` (mean over positive lags), ``b_leads`` (mean over negative lags), ``all_lags``
         (mean over all lags), ``valid_pct`` (% of valid pairs at lag 0), ``peak_lag_s`` and ``peak_sync``
@@ -320,7 +350,7 @@ def summarize(wcc: WCC, *, summary: str = "peak") -> pd.DataFrame:
     """
     from .peaks import pick_peak_lags
 
-    check_option("summary", summary, SUMMARY_CHOICES)
+    summary = check_summary(summary)
     v = wcc.values
     lags = wcc.lags_s
     any_valid = np.isfinite(v).any(axis=1)
@@ -352,8 +382,43 @@ def summarize(wcc: WCC, *, summary: str = "peak") -> pd.DataFrame:
     peak_lag, peak_value = pick_peak_lags(v, rate_hz=wcc.rate_hz)
     table["peak_lag_s"] = peak_lag / wcc.rate_hz
     table["peak_sync"] = peak_value
-    table.insert(3, "sync", table[{"peak": "best_sync", "mean": "all_lags", "lag0": "lag0"}[summary]])
-    return table
+    table["sync"] = table[{"best": "best_sync", "mean": "all_lags", "lag0": "lag0"}[summary]]
+    return table[list(SUMMARY_COLUMNS)]
+
+
+def sync_table(summaries: pd.DataFrame, feature: str, persons: tuple[str, str] | list[str]) -> pd.DataFrame:
+    """A synchrony table (columns :data:`SYNC_COLUMNS`) from per-window summaries of one feature.
+
+    Parameters
+    ----------
+    summaries : DataFrame
+        Per-window rows with ``time_s`` and any of the other summary columns (:func:`summarize` gives them all);
+        missing ones are NaN.
+    feature : str
+        Name of the synchrony series.
+    persons : two str
+        Persons A and B.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`SYNC_COLUMNS`, one row per window.
+    """
+    out = pd.DataFrame(index=summaries.index)
+    for c in SYNC_COLUMNS:
+        if c == "feature":
+            out[c] = feature
+        elif c in ("person_a", "person_b"):
+            out[c] = persons[0 if c == "person_a" else 1]
+        else:
+            out[c] = summaries[c].to_numpy(float) if c in summaries.columns else np.nan
+    return out.reset_index(drop=True)
+
+
+def empty_sync_table() -> pd.DataFrame:
+    """A synchrony table without rows (columns :data:`SYNC_COLUMNS`)."""
+    return pd.DataFrame({c: pd.Series(dtype=object if c in ("feature", "person_a", "person_b") else float)
+                         for c in SYNC_COLUMNS})
 
 
 def global_index(wcc: WCC) -> float:
