@@ -83,6 +83,7 @@ def test_rmea_batch_with_bad_files_and_pseudo_dyads(shared_data, tmp_path, capsy
     assert ((groups["p"] > 0) & (groups["p"] <= 1)).all()
     record = json.loads((out / "run.json").read_text())
     assert record["engine"] == "rmea" and record["n_failed"] == 4 and record["options"]["seed"] == 3
+    assert "seconds" not in record and json.loads((out / "timings.json").read_text())["seconds"] > 0
     assert not list(out.rglob("*.tmp"))
 
 

@@ -171,6 +171,11 @@ def test_shifted_pair_surrogates_destroy_the_coupling():
     real = summarize(windowed_cross_correlation(a, b, rate_hz=10, window_s=8, step_s=2, max_lag_s=1, fisher_z=False))
     assert real["sync"].median() > 0.8 and surrogate_threshold(sur) < 0.6
     assert min(rec["shifts_s"]) >= rec["min_shift_s"] and len(sur) == 5
+    # each surrogate is the engine's synchrony of A with B rotated by the recorded shift
+    k = int(round(rec["shifts_s"][2] * 10))
+    rolled = summarize(windowed_cross_correlation(a, np.roll(b, k), rate_hz=10, window_s=8, step_s=2, max_lag_s=1,
+                                                  fisher_z=False))
+    np.testing.assert_allclose(sur[2], rolled["sync"].to_numpy(), atol=1e-9)
 
 
 # ----------------------------------------------------------------------------------------------------- matching

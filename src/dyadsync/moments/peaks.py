@@ -190,9 +190,10 @@ def shifted_pair_synchrony(
 ) -> tuple[list[np.ndarray], dict[str, Any]]:
     """Synchrony of surrogate pairs: person B's series circularly shifted against A's by random offsets.
 
-    A small helper for peak thresholds: the shift destroys the moment-to-moment coupling between the two persons
-    but keeps each one's own movement (its autocorrelation and activity). The general surrogate methods (segment
-    shuffling, IAAFT, pseudo-dyads) live in :mod:`dyadsync.synchrony`.
+    Peak thresholds need per-window surrogate synchrony; this draws it from
+    :func:`dyadsync.synchrony.surrogates.circular_shift` (all shifts at once, equal to the engine on
+    ``np.roll(b, k)``). The shift destroys the moment-to-moment coupling between the two persons but keeps each
+    one's own movement (its autocorrelation and activity).
 
     Parameters
     ----------
@@ -201,7 +202,7 @@ def shifted_pair_synchrony(
     rate_hz : float
         Sampling rate, Hz.
     n_surrogates : int, default 19
-        Number of shifted pairs.
+        Number of shifted pairs (distinct shifts).
     min_shift_s : float or None
         Smallest shift, s; None uses the larger of twice the window and 10% of the series.
     summary : {"best", "mean", "lag0"}
@@ -216,27 +217,21 @@ def shifted_pair_synchrony(
     list of ndarray, dict
         The surrogate synchrony series and a record (method, shifts in s, seed).
     """
-    from ..synchrony import summarize, windowed_cross_correlation
+    from ..synchrony.surrogates import circular_shift
 
     a = np.asarray(a, float)
-    b = np.asarray(b, float)
     n = len(a)
     window_s = float(wcc.get("window_s", 0.0))
     min_shift = max(2 * window_s, 0.1 * n / rate_hz) if min_shift_s is None else float(min_shift_s)
-    lo, hi = int(round(min_shift * rate_hz)), n - int(round(min_shift * rate_hz))
-    if hi <= lo:
+    if n - 2 * int(round(min_shift * rate_hz)) < 1:
         raise AnalysisError(f"series of {n / rate_hz:.1f} s is too short for shifts of at least {min_shift:.1f} s")
-    rng = rng_from(seed)
-    shifts = rng.integers(lo, hi, size=int(n_surrogates))
-    out = []
-    for k in shifts:
-        res = windowed_cross_correlation(a, np.roll(b, int(k)), rate_hz=rate_hz, **wcc)
-        out.append(summarize(res, summary=summary)["sync"].to_numpy())
+    sur = circular_shift(a, b, rate_hz=rate_hz, rng=rng_from(seed), n_surrogates=int(n_surrogates),
+                         min_shift_s=min_shift, summary=summary, **wcc)
     record = {
         "method": "circular shift of person B against person A",
-        "n_surrogates": int(n_surrogates),
+        "n_surrogates": sur.n,
         "min_shift_s": min_shift,
-        "shifts_s": (shifts / rate_hz).round(3).tolist(),
+        "shifts_s": [round(float(x), 3) for x in sur.labels],
         "seed": seed_value(seed),
     }
-    return out, record
+    return list(sur.window_sync), record
