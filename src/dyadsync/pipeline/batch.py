@@ -6,6 +6,7 @@ Layout of a batch folder::
       sessions/<id>/        one session's outputs (as `dyadsync run` writes them; run.json marks it complete)
       dataset/<table>/session=<id>/part-0.parquet
                             the complete sessions' tables (DATASET_TABLES) as one dataset, partitioned by session
+                            (a session whose table is empty has no partition of it)
       across/               analyses across the complete sessions (see dyadsync.pipeline.across)
         combined.parquet      per-session surrogate z of every moments test combined across dyads (Stouffer, q)
         forest.parquet        per-session estimates of the event-locked test and their combination
@@ -513,6 +514,8 @@ def _write_dataset(man: Manifest, result: BatchResult) -> dict[str, pd.DataFrame
             if not src.is_file():
                 continue
             table = pd.read_parquet(src)
+            if table.empty:  # no rows to add, and its untyped columns would break the dataset's schema
+                continue
             table.insert(0, "dyad", spec.dyad)
             table.insert(1, "session_number", pd.array([spec.session_number] * len(table), dtype="Int64"))
             table.insert(2, "group", spec.group)
