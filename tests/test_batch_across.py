@@ -70,6 +70,11 @@ def test_across_moments_without_codes_or_with_one_dyad():
     assert set(tables) == {"combined", "forest"}
     assert tables["combined"].iloc[0]["n_dyads"] == 1
     assert notes == ["mixed model not fitted: the epochs come from 1 dyad(s); it needs at least 2"]
+    # epochs of two dyads without random baseline epochs: no model, but the other tables and a note
+    no_baseline = epochs.assign(epoch="during", dyad=["d1"] * 4 + ["d2"] * 4)
+    tables, notes = across_moments(tests.assign(dyad=["d1", "d2"]), no_baseline)
+    assert set(tables) == {"combined", "forest"} and tables["combined"].iloc[0]["n_dyads"] == 2
+    assert len(notes) == 1 and notes[0].startswith("mixed model not fitted: reference level 'random'")
 
 
 def test_session_summary_reports_detection_and_speech_rates(tmp_path):

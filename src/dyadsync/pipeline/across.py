@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DyadsyncError
+from ..errors import AnalysisError, DyadsyncError
 from ..moments.multilevel import across_dyads
 from ..preprocess import prepare_pair
 from ..synchrony.surrogates import compare_groups, pseudo_dyads
@@ -80,13 +80,19 @@ def across_moments(
     """
     if tests is None or tests.empty:
         return {}, ["across-dyad moments analyses skipped: no complete session has coded events"]
-    tables = across_dyads(tests, epochs if epochs is not None and len(epochs) else None, curves)
-    notes = []
-    if tables["mixed_model"].empty:
-        n_dyads = epochs["dyad"].nunique() if epochs is not None and len(epochs) else 0
-        notes.append("mixed model not fitted: " + (f"the epochs come from {n_dyads} dyad(s); it needs at least 2"
-                                                    if epochs is not None and len(epochs)
-                                                    else "no session has epoch contrasts (moment_epochs)"))
+    notes: list[str] = []
+    epochs = epochs if epochs is not None and len(epochs) else None
+    try:
+        tables = across_dyads(tests, epochs, curves)
+    except AnalysisError as exc:  # the epochs do not fit a model (e.g. no random baseline epoch in any session)
+        tables = across_dyads(tests, None, curves)
+        notes.append(f"mixed model not fitted: {exc}")
+    else:
+        if tables["mixed_model"].empty:
+            n_dyads = epochs["dyad"].nunique() if epochs is not None else 0
+            notes.append("mixed model not fitted: " + (f"the epochs come from {n_dyads} dyad(s); it needs at "
+                                                        "least 2" if epochs is not None
+                                                        else "no session has epoch contrasts (moment_epochs)"))
     return {k: tables[k] for k in ACROSS_MOMENTS if len(tables[k])}, notes
 
 
