@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -83,25 +84,33 @@ def test_across_dyad_files_match_the_multilevel_analyses_of_the_dataset(uninterr
 
     out, _ = uninterrupted
     record = json.loads((out / "batch.json").read_text())["across"]
-    names = {"combined", "forest", "grand_average", "mixed_model", "pseudo_dyads"}
-    assert sorted(p.stem for p in (out / "across").iterdir()) == sorted(names), record
-    assert record["files"] == [f"across/{n}.parquet" for n in ("combined", "forest", "grand_average", "mixed_model",
-                                                               "pseudo_dyads")]
+    names = ["across_dyads", "forest", "grand_average", "mixed_model", "pseudo_dyads"]
+    assert sorted(p.stem for p in (out / "across").iterdir()) == names, record
+    assert record["files"] == [f"across/{n}.parquet" for n in names]
 
     def table(name):
         t = read_dataset(out, name)
         return t.astype({c: str for c in t.columns if isinstance(t[c].dtype, pd.CategoricalDtype)})
 
     expected = across_dyads(table("moment_tests"), table("moment_epochs"), table("moments"))
-    for name in ("combined", "forest", "grand_average", "mixed_model"):
-        got = pd.read_parquet(out / "across" / f"{name}.parquet")
+    for name, file in (("combined", "across_dyads"), ("forest", "forest"), ("grand_average", "grand_average"),
+                       ("mixed_model", "mixed_model")):
+        got = pd.read_parquet(out / "across" / f"{file}.parquet")
         assert len(got) and list(got.columns) == list(expected[name].columns), name
         keys = [c for c in got.columns if got[c].dtype == object]
         pd.testing.assert_frame_equal(got.sort_values(keys).reset_index(drop=True),
                                       expected[name].sort_values(keys).reset_index(drop=True), check_dtype=False)
-    assert (pd.read_parquet(out / "across" / "combined.parquet")["q_value"].between(0, 1)).all()
+    assert (pd.read_parquet(out / "across" / "across_dyads.parquet")["q_value"].between(0, 1)).all()
     mixed = pd.read_parquet(out / "across" / "mixed_model.parquet")
     assert (mixed["n_dyads"] == 3).all()
+    codebook = (ROOT / "docs" / "codebook.md").read_text()
+    documented = set(re.findall(r"`([a-z0-9_]+)`", codebook))
+    for name in names:
+        assert f"**{name}.parquet**" in codebook, name
+        columns = set(pd.read_parquet(out / "across" / f"{name}.parquet").columns)
+        assert columns <= documented, (name, columns - documented)
+    assert set(pd.read_csv(out / "sessions.csv").columns) <= documented | {"global_index_motion_energy",
+                                                                           "p_motion_energy_MoM"}
 
 
 def test_pseudo_dyads_pair_persons_of_different_dyads(uninterrupted):
@@ -173,7 +182,7 @@ def test_stale_partitions_and_across_files_are_removed(clips, uninterrupted, tmp
         if name != "moment_epochs":
             assert len(parts) == 3, (name, parts)
     assert not (out / "across" / "from_an_old_version.parquet").exists()
-    combined = pd.read_parquet(out / "across" / "combined.parquet")
+    combined = pd.read_parquet(out / "across" / "across_dyads.parquet")
     assert (combined["n_sessions"] <= 3).all() and (combined["n_dyads"] <= 2).all()
     pseudo = pd.read_parquet(out / "across" / "pseudo_dyads.parquet").iloc[0]
     assert (pseudo["n_sessions"], pseudo["n_dyads"], pseudo["n_pseudo"]) == (3, 2, 4)

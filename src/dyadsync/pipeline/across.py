@@ -22,12 +22,16 @@ import pandas as pd
 
 from ..errors import AnalysisError, DyadsyncError
 from ..moments.multilevel import across_dyads
+from ..moments.runs import BATCH_OUTPUTS
 from ..preprocess import prepare_pair
 from ..synchrony.surrogates import compare_groups, pseudo_dyads
 from .config import PipelineConfig
 
-#: Tables written to ``OUT/across/`` by :func:`across_moments` (file name = key + ``.parquet``).
+#: Tables of :func:`across_moments`, as :func:`dyadsync.moments.multilevel.across_dyads` names them.
 ACROSS_MOMENTS = ("combined", "forest", "grand_average", "mixed_model")
+
+#: Files of ``OUT/across/`` by table: the moments tables under the names ``dyadsync moments`` gives them.
+ACROSS_FILES = {**{k: BATCH_OUTPUTS[k] for k in ACROSS_MOMENTS}, "pseudo_dyads": "pseudo_dyads.parquet"}
 
 #: At most this many pseudo-dyads per feature (drawn at random, seeded, when there are more possible pairs).
 MAX_PSEUDO_DYADS = 1000

@@ -8,7 +8,7 @@ Layout of a batch folder::
                             the complete sessions' tables (DATASET_TABLES) as one dataset, partitioned by session
                             (a session whose table is empty has no partition of it)
       across/               analyses across the complete sessions (see dyadsync.pipeline.across)
-        combined.parquet      per-session surrogate z of every moments test combined across dyads (Stouffer, q)
+        across_dyads.parquet  per-session surrogate z of every moments test combined across dyads (Stouffer, q)
         forest.parquet        per-session estimates of the event-locked test and their combination
         grand_average.parquet event-locked curves averaged over sessions, with the null band
         mixed_model.parquet   epoch-level mixed model contrasts (random intercept per dyad; needs >= 2 dyads)
@@ -555,7 +555,7 @@ def _write_across(man: Manifest, result: BatchResult, dataset: dict[str, pd.Data
 
     Returns the ``across`` record of ``batch.json``: ``files`` written and ``notes`` on what was skipped and why.
     """
-    from .across import SessionSeries, across_moments, pseudo_dyad_synchrony
+    from .across import ACROSS_FILES, SessionSeries, across_moments, pseudo_dyad_synchrony
     from .config import config_from_dict
 
     out = result.out_dir / "across"
@@ -587,9 +587,9 @@ def _write_across(man: Manifest, result: BatchResult, dataset: dict[str, pd.Data
                      f"{len({s.dyad for s in series})}")
     files = []
     for name, table in tables.items():
-        write_parquet(table, out / f"{name}.parquet")
-        files.append(f"across/{name}.parquet")
-    _remove_stale(out, {out / f"{name}.parquet" for name in tables})
+        write_parquet(table, out / ACROSS_FILES[name])
+        files.append(f"across/{ACROSS_FILES[name]}")
+    _remove_stale(out, {out / ACROSS_FILES[name] for name in tables})
     return {"files": files, "notes": notes}
 
 def read_dataset(out_dir: str | Path, table: str) -> pd.DataFrame:

@@ -236,8 +236,10 @@ def write_batch_report(
 def _batch_across_html(folder: Path, notes: Sequence[str]) -> list[str]:
     """The batch report's across-dyad sections, from the tables of ``OUT/across/`` (each optional)."""
 
+    from ..pipeline.across import ACROSS_FILES
+
     def read(name: str) -> pd.DataFrame | None:
-        f = folder / f"{name}.parquet"
+        f = folder / ACROSS_FILES[name]
         return pd.read_parquet(f) if f.is_file() else None
 
     parts = [f'<div class="warn">{html.escape(n)}</div>' for n in notes]
