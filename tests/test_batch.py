@@ -128,9 +128,12 @@ def test_pseudo_dyads_pair_persons_of_different_dyads(uninterrupted):
 def test_rerun_skips_complete_sessions(clips, uninterrupted):
     out, _ = uninterrupted
     before = {p: p.stat().st_mtime_ns for p in (out / "sessions").rglob("*.parquet")}
+    pseudo = out / "across" / "pseudo_dyads.parquet"
+    pseudo_mtime = pseudo.stat().st_mtime_ns
     result = run_batch(clips / "manifest.csv", out, workers=2, quiet=True)
     assert [o.status for o in result.outcomes] == ["skipped"] * 6
     assert {p: p.stat().st_mtime_ns for p in (out / "sessions").rglob("*.parquet")} == before
+    assert pseudo.stat().st_mtime_ns == pseudo_mtime  # same sessions: the pseudo-dyads are not recomputed
 
 
 def test_kill_minus_nine_then_resume_is_byte_identical(clips, uninterrupted, tmp_path):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,8 +49,10 @@ class SessionSeries:
     Attributes
     ----------
     session, dyad : str
-    features : DataFrame
-        The session's long feature table (``time_s``, ``person``, ``feature``, ``value``).
+    features : DataFrame or Path
+        The session's long feature table (``time_s``, ``person``, ``feature``, ``value``), or its Parquet file
+        (read when needed, only the synchrony features and the artefact flags, so that a batch holds one
+        session's table at a time).
     config : PipelineConfig
         The pipeline the session ran with (its persons, preprocessing and synchrony parameters).
     global_index : dict of str to float
@@ -58,7 +61,7 @@ class SessionSeries:
 
     session: str
     dyad: str
-    features: pd.DataFrame
+    features: pd.DataFrame | Path
     config: PipelineConfig
     global_index: dict[str, float] = field(default_factory=dict)
 
@@ -142,31 +145,38 @@ def pseudo_dyad_synchrony(
     order: list[str] = []
     for s in sessions:
         order += [f for f in s.config.synchrony.features if f not in order]
-    rows = []
-    for k, feature in enumerate(order):
-        usable, params = [], None
-        for s in sessions:
-            gi = s.global_index.get(feature)
-            if feature not in s.config.synchrony.features or gi is None or not np.isfinite(gi):
+    # One pass over the sessions, each feature table read and dropped in turn: only the prepared pairs are kept.
+    prepared: dict[str, list[tuple[SessionSeries, Any]]] = {f: [] for f in order}
+    params: dict[str, tuple[Any, ...]] = {}
+    for s in sessions:
+        wanted = [f for f in s.config.synchrony.features
+                  if s.global_index.get(f) is not None and np.isfinite(s.global_index[f])]
+        if not wanted:
+            continue
+        features = (s.features if isinstance(s.features, pd.DataFrame)
+                    else pd.read_parquet(s.features, filters=[("feature", "in", [*wanted, "artefact"])]))
+        present = set(features["feature"].astype(str).unique())
+        p = s.config.preprocess
+        for feature in wanted:
+            if feature not in present:
                 continue
-            if not (s.features["feature"].astype(str) == feature).any():
-                continue
-            p = s.config.preprocess
             try:
-                pair = prepare_pair(s.features, feature, s.config.persons.names, rate_hz=p.rate_hz or None,
+                pair = prepare_pair(features, feature, s.config.persons.names, rate_hz=p.rate_hz or None,
                                     mask_artefacts=p.mask_artefacts, max_gap_s=p.max_gap_s, smooth_s=p.smooth_s,
                                     scale=p.scale)
             except DyadsyncError as exc:
                 notes.append(f"pseudo-dyads of {feature}: session {s.session} left out: {exc}")
                 continue
             key = (*_synchrony_parameters(s.config), round(float(pair.rate_hz), 6))
-            if params is None:
-                params = key
-            if key != params:
+            if params.setdefault(feature, key) != key:
                 notes.append(f"pseudo-dyads of {feature}: session {s.session} left out: its sampling rate or "
                              "synchrony parameters differ from the first session's")
                 continue
-            usable.append((s, pair))
+            prepared[feature].append((s, pair))
+        del features
+    rows = []
+    for k, feature in enumerate(order):
+        usable = prepared[feature]
         dyads = [s.dyad for s, _ in usable]
         if len(set(dyads)) < 2:
             notes.append(f"pseudo-dyads of {feature} skipped: they need complete sessions of at least 2 dyads, "

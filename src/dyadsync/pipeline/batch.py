@@ -36,6 +36,7 @@ started for the batch (``dask_local``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -555,15 +556,16 @@ def _write_across(man: Manifest, result: BatchResult, dataset: dict[str, pd.Data
 
     Returns the ``across`` record of ``batch.json``: ``files`` written and ``notes`` on what was skipped and why.
     """
-    from .across import ACROSS_FILES, SessionSeries, across_moments, pseudo_dyad_synchrony
+    from .across import ACROSS_FILES, MAX_PSEUDO_DYADS, SessionSeries, across_moments, pseudo_dyad_synchrony
     from .config import config_from_dict
 
     out = result.out_dir / "across"
-    tables, notes = across_moments(dataset.get("moment_tests"), dataset.get("moment_epochs"),
-                                   dataset.get("moments"))
+    found, notes = across_moments(dataset.get("moment_tests"), dataset.get("moment_epochs"),
+                                  dataset.get("moments"))
+    tables: dict[str, pd.DataFrame | None] = dict(found)
     complete = [o.session for o in result.outcomes if o.status != "failed"]
     specs = {s.id: s for s in man.sessions}
-    series = []
+    series, keys = [], []
     for sid in complete:
         folder = result.out_dir / "sessions" / sid
         rec = _read_json(folder / OUTPUTS["run"])
@@ -572,25 +574,38 @@ def _write_across(man: Manifest, result: BatchResult, dataset: dict[str, pd.Data
         config = config_from_dict({k: v for k, v in rec["pipeline"].items() if k != "source"})
         gi = {f: info["global_index"] for f, info in rec.get("synchrony", {}).items()
               if isinstance(info.get("global_index"), (int, float))}
-        wanted = [f for f in config.synchrony.features if f in gi]
-        if not wanted:
-            continue
-        features = pd.read_parquet(folder / OUTPUTS["features"], filters=[("feature", "in", wanted + ["artefact"])])
-        series.append(SessionSeries(sid, specs[sid].dyad, features, config, gi))
+        if any(f in gi for f in config.synchrony.features):
+            series.append(SessionSeries(sid, specs[sid].dyad, folder / OUTPUTS["features"], config, gi))
+            keys.append([sid, specs[sid].dyad, rec.get("key", "")])
+    seed = man.sessions[0].config.moments.seed
+    # The pseudo-dyads depend only on the sessions' results (their keys), dyads and the seed: a rerun over the
+    # same complete sessions reuses the table instead of recomputing every pair.
+    pseudo_key = hashlib.sha256(json.dumps([keys, seed, MAX_PSEUDO_DYADS]).encode()).hexdigest()
+    earlier = _read_json(result.out_dir / "batch.json").get("across", {})
     if len({s.dyad for s in series}) >= 2:
-        pseudo, pseudo_notes = pseudo_dyad_synchrony(series, seed=man.sessions[0].config.moments.seed)
-        notes += pseudo_notes
-        if len(pseudo):
-            tables["pseudo_dyads"] = pseudo
+        if earlier.get("pseudo_key") == pseudo_key and (out / ACROSS_FILES["pseudo_dyads"]).is_file():
+            tables["pseudo_dyads"] = None  # kept as it is
+            notes += earlier.get("pseudo_notes", [])
+        else:
+            pseudo, pseudo_notes = pseudo_dyad_synchrony(series, seed=seed)
+            notes += pseudo_notes
+            earlier = {"pseudo_notes": pseudo_notes}
+            if len(pseudo):
+                tables["pseudo_dyads"] = pseudo
     else:
         notes.append(f"pseudo-dyads skipped: they need complete sessions of at least 2 dyads, got "
                      f"{len({s.dyad for s in series})}")
     files = []
     for name, table in tables.items():
-        write_parquet(table, out / ACROSS_FILES[name])
+        if table is not None:
+            write_parquet(table, out / ACROSS_FILES[name])
         files.append(f"across/{ACROSS_FILES[name]}")
     _remove_stale(out, {out / ACROSS_FILES[name] for name in tables})
-    return {"files": files, "notes": notes}
+    record: dict[str, Any] = {"files": files, "notes": notes}
+    if "pseudo_dyads" in tables:
+        record.update(pseudo_key=pseudo_key, pseudo_notes=earlier.get("pseudo_notes", []))
+    return record
+
 
 def read_dataset(out_dir: str | Path, table: str) -> pd.DataFrame:
     """One table of a batch across sessions, with a ``session`` column (e.g. ``read_dataset(out, "synchrony")``)."""
