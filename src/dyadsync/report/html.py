@@ -209,16 +209,6 @@ def write_batch_report(
                  "its own codes); global_index_FEATURE: mean of the windows x lags matrix.</p>")
     parts.append("<h2>Across sessions</h2>")
     parts += _batch_across_html(batch_dir / "across", notes)
-    tests_dir = batch_dir / "dataset" / "moment_tests"
-    if tests_dir.is_dir():
-        tests = pd.read_parquet(tests_dir)
-        tests["session"] = tests["session"].astype(str)
-        parts.append("<h3>Forest plots: the event-locked test per session</h3>")
-        for (feature, code), grp in tests.groupby(["feature", "code"], sort=True):
-            parts.append(_figure(figures.forest_plot(grp, f"{feature} around {code}"),
-                                 "Each session's event-locked statistic as z against its own circular-shift null; "
-                                 "diamond: Stouffer's combination across sessions (sessions weighted equally).",
-                                 f"forest-{feature}-{code}"))
     parts.append("<h2>Quality control</h2>")
     qc_cols = [c for c in sessions.columns if c in ("session", "n_warnings", "artefact_frames")
                or c.startswith(("detection_", "speech_", "missing_"))]
@@ -238,6 +228,9 @@ def _batch_across_html(folder: Path, notes: Sequence[str]) -> list[str]:
 
     from ..pipeline.across import ACROSS_FILES
 
+    def wide(table: str) -> str:  # wide tables scroll inside the page instead of overflowing it
+        return f'<div style="overflow-x: auto">{table}</div>'
+
     def read(name: str) -> pd.DataFrame | None:
         f = folder / ACROSS_FILES[name]
         return pd.read_parquet(f) if f.is_file() else None
@@ -251,16 +244,17 @@ def _batch_across_html(folder: Path, notes: Sequence[str]) -> list[str]:
         c = combined.copy()
         if "analysis" in c.columns:
             c["analysis"] = [ANALYSIS_LABELS.get(a, a) for a in c["analysis"]]
-        parts.append(_table(c, left=tuple(x for x in ("feature", "code", "analysis", "statistic_name",
-                                                      "direction", "alternative") if x in c.columns)))
+        parts.append(wide(_table(c, left=tuple(x for x in ("feature", "code", "analysis", "statistic_name",
+                                                           "direction", "alternative") if x in c.columns))))
     mm = read("mixed_model")
     if mm is not None:
         parts.append("<h3>Epoch-level mixed model</h3>")
         parts.append("<p>Epoch means of synchrony in a linear mixed model with a random intercept per dyad "
                      "(statsmodels MixedLM); each level against its reference; q: Benjamini-Hochberg over all "
                      "contrasts.</p>")
-        parts.append(_table(mm, left=tuple(x for x in ("feature", "code", "factor", "term", "level", "reference",
-                                                       "outcome", "model", "fit_notes") if x in mm.columns)))
+        parts.append(wide(_table(mm, left=tuple(x for x in ("feature", "code", "factor", "term", "level",
+                                                            "reference", "outcome", "model", "fit_notes")
+                                                 if x in mm.columns))))
     grand = read("grand_average")
     if grand is not None:
         parts.append("<h3>Grand-average event-locked curves</h3>")
@@ -270,6 +264,14 @@ def _batch_across_html(folder: Path, notes: Sequence[str]) -> list[str]:
                                  "Event-locked average of z-scored synchrony averaged over sessions; grey: 95% band "
                                  "around the sessions' mean null curve (from their null SDs, sessions independent).",
                                  f"grand-average-{feature}-{code}"))
+    forest = read("forest")
+    if forest is not None:
+        parts.append("<h3>Forest plots: the event-locked test per session</h3>")
+        for (feature, code), g in forest.groupby(["feature", "code"], sort=True):
+            parts.append(_figure(figures.forest_figure(g, f"{feature} around {code}: excess z during the events"),
+                                 "Each session's mean z during the events minus the mean under shifted events, with "
+                                 "a 95% interval from the null SD; diamond: inverse-variance weighted combination.",
+                                 f"forest-{feature}-{code}"))
     pseudo = read("pseudo_dyads")
     if pseudo is not None:
         parts.append("<h3>Real dyads against pseudo-dyads</h3>")
@@ -277,7 +279,7 @@ def _batch_across_html(folder: Path, notes: Sequence[str]) -> list[str]:
                      "against pseudo-dyads pairing person A of one session with person B of a session of another "
                      "dyad, each cut to the shorter of the two; d: Cohen's d (pooled SD); p: one-sided, real mean "
                      "among means of random pseudo-dyad subsets of the same size (+1 correction).</p>")
-        parts.append(_table(pseudo, left=("feature",)))
+        parts.append(wide(_table(pseudo, left=("feature",))))
     return parts
 
 
