@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,6 +25,7 @@ FAST_PIPELINE = """
 n_shifts = 199
 tmin_s = -10
 tmax_s = 10
+epoch_s = 5
 """
 
 
@@ -77,12 +79,61 @@ def test_batch_outputs(uninterrupted):
     assert not list(out.rglob(".*.tmp"))
 
 
+def test_across_dyad_files_match_the_multilevel_analyses_of_the_dataset(uninterrupted):
+    from dyadsync.moments.multilevel import across_dyads
+
+    out, _ = uninterrupted
+    record = json.loads((out / "batch.json").read_text())["across"]
+    names = ["across_dyads", "forest", "grand_average", "mixed_model", "pseudo_dyads"]
+    assert sorted(p.stem for p in (out / "across").iterdir()) == names, record
+    assert record["files"] == [f"across/{n}.parquet" for n in names]
+
+    def table(name):
+        t = read_dataset(out, name)
+        return t.astype({c: str for c in t.columns if isinstance(t[c].dtype, pd.CategoricalDtype)})
+
+    expected = across_dyads(table("moment_tests"), table("moment_epochs"), table("moments"))
+    for name, file in (("combined", "across_dyads"), ("forest", "forest"), ("grand_average", "grand_average"),
+                       ("mixed_model", "mixed_model")):
+        got = pd.read_parquet(out / "across" / f"{file}.parquet")
+        assert len(got) and list(got.columns) == list(expected[name].columns), name
+        keys = [c for c in got.columns if got[c].dtype == object]
+        pd.testing.assert_frame_equal(got.sort_values(keys).reset_index(drop=True),
+                                      expected[name].sort_values(keys).reset_index(drop=True), check_dtype=False)
+    assert (pd.read_parquet(out / "across" / "across_dyads.parquet")["q_value"].between(0, 1)).all()
+    mixed = pd.read_parquet(out / "across" / "mixed_model.parquet")
+    assert (mixed["n_dyads"] == 3).all()
+    codebook = (ROOT / "docs" / "codebook.md").read_text()
+    documented = set(re.findall(r"`([a-z0-9_]+)`", codebook))
+    for name in names:
+        assert f"**{name}.parquet**" in codebook, name
+        columns = set(pd.read_parquet(out / "across" / f"{name}.parquet").columns)
+        assert columns <= documented, (name, columns - documented)
+    assert set(pd.read_csv(out / "sessions.csv").columns) <= documented | {"global_index_motion_energy",
+                                                                           "p_motion_energy_MoM"}
+
+
+def test_pseudo_dyads_pair_persons_of_different_dyads(uninterrupted):
+    out, _ = uninterrupted
+    pseudo = pd.read_parquet(out / "across" / "pseudo_dyads.parquet")
+    row = pseudo.set_index("feature").loc["motion_energy"]
+    # 6 sessions of 3 dyads: A of each session with B of the 4 sessions of the other dyads
+    assert (row["n_sessions"], row["n_dyads"], row["n_real"], row["n_pseudo"], row["n_pseudo_possible"]) == (
+        6, 3, 6, 24, 24)
+    sessions = pd.read_csv(out / "sessions.csv")
+    assert row["real_mean"] == pytest.approx(sessions["global_index_motion_energy"].mean(), abs=1e-3)
+    assert 0 < row["p_value"] <= 1 and pd.notna(row["d"])
+
+
 def test_rerun_skips_complete_sessions(clips, uninterrupted):
     out, _ = uninterrupted
     before = {p: p.stat().st_mtime_ns for p in (out / "sessions").rglob("*.parquet")}
+    pseudo = out / "across" / "pseudo_dyads.parquet"
+    pseudo_mtime = pseudo.stat().st_mtime_ns
     result = run_batch(clips / "manifest.csv", out, workers=2, quiet=True)
     assert [o.status for o in result.outcomes] == ["skipped"] * 6
     assert {p: p.stat().st_mtime_ns for p in (out / "sessions").rglob("*.parquet")} == before
+    assert pseudo.stat().st_mtime_ns == pseudo_mtime  # same sessions: the pseudo-dyads are not recomputed
 
 
 def test_kill_minus_nine_then_resume_is_byte_identical(clips, uninterrupted, tmp_path):
@@ -109,6 +160,45 @@ def test_kill_minus_nine_then_resume_is_byte_identical(clips, uninterrupted, tmp
     for sid, mtime in finished.items():
         assert (out / "sessions" / sid / "run.json").stat().st_mtime_ns == mtime
     assert _files(out) == _files(reference)
+
+
+def test_stale_partitions_and_across_files_are_removed(clips, uninterrupted, tmp_path):
+    import shutil
+
+    out = tmp_path / "rerun"
+    shutil.copytree(uninterrupted[0], out)
+    (out / "across" / "from_an_old_version.parquet").write_bytes(b"old")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("start;stop\n00:05;xx\n")
+    # s02 now fails (its codes changed), s05 and s06 are gone from the manifest, s01 is its dyad's only session
+    rows = (clips / "manifest.csv").read_text().splitlines()
+    kept = [r.replace("fast.toml", str(clips / "fast.toml")).replace(",s0", f",{clips}/s0") for r in rows[1:5]]
+    kept[1] = kept[1].replace(f"{clips}/s02.csv", str(bad))
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(rows[0] + "\n" + "\n".join(kept) + "\n")
+    result = run_batch(manifest, out, workers=2, quiet=True)
+    assert [o.status for o in result.outcomes] == ["skipped", "failed", "skipped", "skipped"]
+    for name in ("synchrony", "moment_tests", "moment_epochs", "features"):
+        parts = {p.name for p in (out / "dataset" / name).iterdir()}
+        assert parts <= {"session=s01", "session=s03", "session=s04"}, (name, parts)
+        assert set(read_dataset(out, name)["session"].astype(str)) == {p.split("=")[1] for p in parts}
+        if name != "moment_epochs":
+            assert len(parts) == 3, (name, parts)
+    assert not (out / "across" / "from_an_old_version.parquet").exists()
+    combined = pd.read_parquet(out / "across" / "across_dyads.parquet")
+    assert (combined["n_sessions"] <= 3).all() and (combined["n_dyads"] <= 2).all()
+    pseudo = pd.read_parquet(out / "across" / "pseudo_dyads.parquet").iloc[0]
+    assert (pseudo["n_sessions"], pseudo["n_dyads"], pseudo["n_pseudo"]) == (3, 2, 4)
+    # only s01 left: nothing across dyads, and the stale files go
+    manifest.write_text(rows[0] + "\n" + kept[0] + "\n")
+    run_batch(manifest, out, workers=2, quiet=True)
+    assert sorted(p.name for p in (out / "dataset" / "synchrony").iterdir()) == ["session=s01"]
+    assert not (out / "across" / "pseudo_dyads.parquet").exists()
+    assert not (out / "across" / "mixed_model.parquet").exists()
+    notes = json.loads((out / "batch.json").read_text())["across"]["notes"]
+    assert any(n.startswith("mixed model not fitted") for n in notes), notes
+    assert any("pseudo-dyads skipped" in n for n in notes), notes
+    assert "pseudo-dyads skipped" in (out / "batch_report.html").read_text()
 
 
 def test_bad_sessions_fail_alone(clips, tmp_path, capsys):

@@ -75,3 +75,26 @@ def test_batch_report_in_browser_links_to_session_reports(browser, tmp_path):
     check_figures(page, ["timeline-motion_energy"])
     assert problems == []
     page.close()
+
+
+def test_batch_report_across_dyads_in_browser(browser, tmp_path):
+    """Two dyads (the sample twice): combined tests, mixed model, grand-average curve and pseudo-dyads."""
+    from dyadsync.pipeline.batch import run_batch
+    from conftest import SAMPLE
+
+    (tmp_path / "short_epochs.toml").write_text("[moments]\nepoch_s = 5\n")
+    rows = [f"s{i},dyad{i},{SAMPLE / 'dyad_session.mp4'},{SAMPLE / 'moments_of_meeting.csv'},short_epochs.toml"
+            for i in (1, 2)]
+    (tmp_path / "m.csv").write_text("id,dyad,video,codes,pipeline\n" + "\n".join(rows) + "\n")
+    result = run_batch(tmp_path / "m.csv", tmp_path / "batch", quiet=True)
+    assert not result.failed
+    page, problems = open_page(browser, result.report)
+    check_figures(page, ["forest-motion_energy-MoM", "grand-average-motion_energy-MoM"])
+    headings = [h.inner_text() for h in page.query_selector_all("h3")]
+    for heading in ("Moments tests combined across dyads", "Epoch-level mixed model",
+                    "Grand-average event-locked curves", "Real dyads against pseudo-dyads"):
+        assert heading in headings, headings
+    text = page.inner_text("body")
+    assert "q_value" in text and "pseudo_mean" in text
+    assert problems == []
+    page.close()

@@ -5,12 +5,24 @@ Layout of a batch folder::
     OUT/
       sessions/<id>/        one session's outputs (as `dyadsync run` writes them; run.json marks it complete)
       dataset/<table>/session=<id>/part-0.parquet
-                            the sessions' tables as one dataset, partitioned by session
-      sessions.csv          one row per session: status, key figures
+                            the complete sessions' tables (DATASET_TABLES) as one dataset, partitioned by session
+                            (a session whose table is empty has no partition of it)
+      across/               analyses across the complete sessions (see dyadsync.pipeline.across)
+        across_dyads.parquet  per-session surrogate z of every moments test combined across dyads (Stouffer, q)
+        forest.parquet        per-session estimates of the event-locked test and their combination
+        grand_average.parquet event-locked curves averaged over sessions, with the null band
+        mixed_model.parquet   epoch-level mixed model contrasts (random intercept per dyad; needs >= 2 dyads)
+        pseudo_dyads.parquet  real dyads' global synchrony against pseudo-dyads across sessions, per feature
+      sessions.csv          one row per session: status, key figures, QC (detection and speech rates, artefacts)
       failures.csv          one row per failed session: what went wrong, where
-      batch_report.html     overview, forest plot, QC per session, links to the session reports
-      batch.json            the batch record (manifest, engine, counts)
+      batch_report.html     overview, across-dyad results, forest plots, QC per session, links to session reports
+      batch.json            the batch record (manifest, engine, counts, across-dyad files and notes)
       .cache/               stage results by content (input hash + parameters + version)
+
+A file of ``across/`` is absent when it cannot be computed (no session with coded events; a single dyad: no mixed
+model; fewer than two dyads: no pseudo-dyads); ``batch.json`` says why under ``across.notes``. The dataset and
+``across/`` hold this run's results only: partitions of sessions no longer complete (failed, or gone from the
+manifest) and ``across/`` files this run did not write are removed, so that they never mix runs.
 
 Resuming: a session whose ``run.json`` holds the key of its current inputs and parameters is finished and is not
 recomputed; a session killed half-way restarts, taking the feature stages that did finish from the cache. Every
@@ -24,8 +36,10 @@ started for the batch (``dask_local``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import sys
 import time
 import traceback
@@ -46,7 +60,7 @@ from .manifest import Manifest, SessionSpec, load_manifest
 from .session import OUTPUTS, run_session, session_key
 
 #: Tables gathered into the batch dataset (from each session's outputs).
-DATASET_TABLES = ("features", "synchrony", "events", "moments", "moment_tests")
+DATASET_TABLES = ("features", "synchrony", "events", "moments", "moment_tests", "moment_epochs")
 PROGRESS_FILE = ".progress.json"
 ERROR_FILE = "error.json"
 
@@ -441,11 +455,13 @@ def _write_batch_outputs(man: Manifest, result: BatchResult) -> None:
         failure_rows, columns=["session", "dyad", "video", "stage", "error_type", "error", "from_earlier_run"]
     )
     write_csv(failures, out / "failures.csv")
-    _write_dataset(man, result)
+    dataset = _write_dataset(man, result)
+    across = _write_across(man, result, dataset)
     from ..report.html import write_batch_report
 
-    write_batch_report(sessions, failures, out, out / "batch_report.html")
-    write_json({**result.record, "sessions": [o.__dict__ for o in result.outcomes]}, out / "batch.json")
+    write_batch_report(sessions, failures, out, out / "batch_report.html", notes=across["notes"])
+    write_json({**result.record, "across": across, "sessions": [o.__dict__ for o in result.outcomes]},
+               out / "batch.json")
 
 
 def _failed_stages(folder: Path) -> dict[str, dict[str, Any]]:
@@ -455,12 +471,25 @@ def _failed_stages(folder: Path) -> dict[str, dict[str, Any]]:
 
 
 def _session_summary(folder: Path) -> dict[str, Any]:
+    """Key figures and QC of a complete session, from its ``run.json`` and ``moment_tests``.
+
+    QC columns: ``detection_<stage>_<person>`` (share of analysed frames in which MediaPipe found the person, 0-1),
+    ``speech_<person>`` (share of the recording the person speaks, 0-1), ``artefact_frames`` (frames flagged as
+    scene artefacts by the motion stage), ``n_warnings``.
+    """
     rec = _read_json(folder / OUTPUTS["run"])
-    summary: dict[str, Any] = {"duration_s": rec.get("inputs", {}).get("video", {}).get("duration_s"),
-                               "n_warnings": len(rec.get("warnings", []))}
-    motion = rec.get("features", {}).get("motion", {})
+    duration = rec.get("inputs", {}).get("video", {}).get("duration_s")
+    summary: dict[str, Any] = {"duration_s": duration, "n_warnings": len(rec.get("warnings", []))}
+    features = rec.get("features", {})
+    motion = features.get("motion", {})
     if motion:
         summary["artefact_frames"] = motion.get("n_artefact_frames")
+    for stage in ("pose", "face"):
+        for person, info in (features.get(stage) or {}).get("detection", {}).items():
+            summary[f"detection_{stage}_{person}"] = info.get("detection_rate")
+    speaking = (features.get("voice") or {}).get("speaking_s", {})
+    for person, seconds in speaking.items():
+        summary[f"speech_{person}"] = seconds / duration if duration else None
     for feature, info in rec.get("synchrony", {}).items():
         summary[f"global_index_{feature}"] = info.get("global_index")
     tests = folder / OUTPUTS["moment_tests"]
@@ -471,9 +500,13 @@ def _session_summary(folder: Path) -> dict[str, Any]:
     return summary
 
 
-def _write_dataset(man: Manifest, result: BatchResult) -> None:
+def _write_dataset(man: Manifest, result: BatchResult) -> dict[str, pd.DataFrame]:
+    """Write the dataset partitions of the complete sessions, remove every other partition, and return the
+    tables concatenated (with ``session``; categorical columns as strings) for the across-session analyses."""
     out = result.out_dir
     complete = {o.session for o in result.outcomes if o.status != "failed"}
+    frames: dict[str, list[pd.DataFrame]] = {name: [] for name in DATASET_TABLES}
+    written: set[Path] = set()
     for spec in man.sessions:
         if spec.id not in complete:
             continue
@@ -482,10 +515,96 @@ def _write_dataset(man: Manifest, result: BatchResult) -> None:
             if not src.is_file():
                 continue
             table = pd.read_parquet(src)
+            if table.empty:  # no rows to add, and its untyped columns would break the dataset's schema
+                continue
             table.insert(0, "dyad", spec.dyad)
             table.insert(1, "session_number", pd.array([spec.session_number] * len(table), dtype="Int64"))
             table.insert(2, "group", spec.group)
-            write_parquet(table, out / "dataset" / name / f"session={spec.id}" / "part-0.parquet")
+            part = out / "dataset" / name / f"session={spec.id}"
+            write_parquet(table, part / "part-0.parquet")
+            written.add(part)
+            frames[name].append(table.assign(session=spec.id))
+    _remove_stale(out / "dataset", written)
+    tables = {}
+    for name, parts in frames.items():
+        if parts:
+            table = pd.concat(parts, ignore_index=True)
+            for col in table.columns:
+                if isinstance(table[col].dtype, pd.CategoricalDtype):
+                    table[col] = table[col].astype(str)
+            tables[name] = table
+    return tables
+
+
+def _remove_stale(folder: Path, keep: set[Path]) -> None:
+    """Remove everything in ``folder`` that is neither in ``keep`` nor on the way to something in it."""
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.iterdir()):
+        if any(k != path and k.is_relative_to(path) for k in keep):
+            _remove_stale(path, keep)
+        elif path in keep:
+            continue
+        elif path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def _write_across(man: Manifest, result: BatchResult, dataset: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """The across-dyad moments analyses and the pseudo-dyads, written to ``across/``; stale files removed.
+
+    Returns the ``across`` record of ``batch.json``: ``files`` written and ``notes`` on what was skipped and why.
+    """
+    from .across import ACROSS_FILES, MAX_PSEUDO_DYADS, SessionSeries, across_moments, pseudo_dyad_synchrony
+    from .config import config_from_dict
+
+    out = result.out_dir / "across"
+    found, notes = across_moments(dataset.get("moment_tests"), dataset.get("moment_epochs"),
+                                  dataset.get("moments"))
+    tables: dict[str, pd.DataFrame | None] = dict(found)
+    complete = [o.session for o in result.outcomes if o.status != "failed"]
+    specs = {s.id: s for s in man.sessions}
+    series, keys = [], []
+    for sid in complete:
+        folder = result.out_dir / "sessions" / sid
+        rec = _read_json(folder / OUTPUTS["run"])
+        if not rec or not (folder / OUTPUTS["features"]).is_file():
+            continue
+        config = config_from_dict({k: v for k, v in rec["pipeline"].items() if k != "source"})
+        gi = {f: info["global_index"] for f, info in rec.get("synchrony", {}).items()
+              if isinstance(info.get("global_index"), (int, float))}
+        if any(f in gi for f in config.synchrony.features):
+            series.append(SessionSeries(sid, specs[sid].dyad, folder / OUTPUTS["features"], config, gi))
+            keys.append([sid, specs[sid].dyad, rec.get("key", "")])
+    seed = man.sessions[0].config.moments.seed
+    # The pseudo-dyads depend only on the sessions' results (their keys), dyads and the seed: a rerun over the
+    # same complete sessions reuses the table instead of recomputing every pair.
+    pseudo_key = hashlib.sha256(json.dumps([keys, seed, MAX_PSEUDO_DYADS]).encode()).hexdigest()
+    earlier = _read_json(result.out_dir / "batch.json").get("across", {})
+    if len({s.dyad for s in series}) >= 2:
+        if earlier.get("pseudo_key") == pseudo_key and (out / ACROSS_FILES["pseudo_dyads"]).is_file():
+            tables["pseudo_dyads"] = None  # kept as it is
+            notes += earlier.get("pseudo_notes", [])
+        else:
+            pseudo, pseudo_notes = pseudo_dyad_synchrony(series, seed=seed)
+            notes += pseudo_notes
+            earlier = {"pseudo_notes": pseudo_notes}
+            if len(pseudo):
+                tables["pseudo_dyads"] = pseudo
+    else:
+        notes.append(f"pseudo-dyads skipped: they need complete sessions of at least 2 dyads, got "
+                     f"{len({s.dyad for s in series})}")
+    files = []
+    for name, table in tables.items():
+        if table is not None:
+            write_parquet(table, out / ACROSS_FILES[name])
+        files.append(f"across/{ACROSS_FILES[name]}")
+    _remove_stale(out, {out / ACROSS_FILES[name] for name in tables})
+    record: dict[str, Any] = {"files": files, "notes": notes}
+    if "pseudo_dyads" in tables:
+        record.update(pseudo_key=pseudo_key, pseudo_notes=earlier.get("pseudo_notes", []))
+    return record
 
 
 def read_dataset(out_dir: str | Path, table: str) -> pd.DataFrame:

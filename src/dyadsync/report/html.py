@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -163,8 +164,16 @@ def write_session_report(result: "SessionResult", config: "PipelineConfig", path
     return write_text(_page(config.report.title, "\n".join(parts)), path)
 
 
-def write_batch_report(sessions: pd.DataFrame, failures: pd.DataFrame, batch_dir: str | Path, path: str | Path) -> Path:
-    """Write the batch report: overview with links to the session reports, forest plots, QC, failures.
+def write_batch_report(
+    sessions: pd.DataFrame,
+    failures: pd.DataFrame,
+    batch_dir: str | Path,
+    path: str | Path,
+    *,
+    notes: Sequence[str] = (),
+) -> Path:
+    """Write the batch report: overview with links to the session reports, across-dyad results, forest plots, QC,
+    failures.
 
     Parameters
     ----------
@@ -173,9 +182,11 @@ def write_batch_report(sessions: pd.DataFrame, failures: pd.DataFrame, batch_dir
     failures : DataFrame
         ``failures.csv`` of the batch.
     batch_dir : str or Path
-        The batch folder (the dataset is read from it).
+        The batch folder (the dataset and the ``across/`` tables are read from it).
     path : str or Path
         Where to write the report; links to session reports are relative to it.
+    notes : sequence of str
+        What the across-dyad analyses skipped and why (``batch.json`` ``across.notes``).
     """
     batch_dir = Path(batch_dir)
     counts = sessions["status"].value_counts()
@@ -196,24 +207,80 @@ def write_batch_report(sessions: pd.DataFrame, failures: pd.DataFrame, batch_dir
     parts.append(_table(overview, left=("session", "dyad", "group", "status"), raw={"session": links}))
     parts.append('<p class="meta">p_FEATURE_CODE: p of the event-locked test of each session (circular shifts of '
                  "its own codes); global_index_FEATURE: mean of the windows x lags matrix.</p>")
-    tests_dir = batch_dir / "dataset" / "moment_tests"
-    if tests_dir.is_dir():
-        tests = pd.read_parquet(tests_dir)
-        tests["session"] = tests["session"].astype(str)
-        parts.append("<h2>Across sessions</h2>")
-        for (feature, code), grp in tests.groupby(["feature", "code"], sort=True):
-            parts.append(_figure(figures.forest_plot(grp, f"{feature} around {code}"),
-                                 "Each session's event-locked statistic as z against its own circular-shift null; "
-                                 "diamond: Stouffer's combination across sessions (sessions weighted equally).",
-                                 f"forest-{feature}-{code}"))
+    parts.append("<h2>Across sessions</h2>")
+    parts += _batch_across_html(batch_dir / "across", notes)
     parts.append("<h2>Quality control</h2>")
     qc_cols = [c for c in sessions.columns if c in ("session", "n_warnings", "artefact_frames")
-               or c.startswith(("detection_", "missing_"))]
+               or c.startswith(("detection_", "speech_", "missing_"))]
     parts.append(_table(sessions[qc_cols], left=("session",)))
+    parts.append('<p class="meta">detection_STAGE_PERSON: share of analysed frames in which the pose or face '
+                 "model found the person; speech_PERSON: share of the recording in which the person speaks; "
+                 "artefact_frames: frames masked as scene artefacts (lighting jumps, camera moves); n_warnings: "
+                 "warnings of the session run (see its report).</p>")
     if len(failures):
         parts.append("<h2>Failures</h2>")
         parts.append(_table(failures[["session", "stage", "error_type", "error"]], left=tuple(failures.columns)))
     return write_text(_page("dyadsync batch report", "\n".join(parts)), path)
+
+
+def _batch_across_html(folder: Path, notes: Sequence[str]) -> list[str]:
+    """The batch report's across-dyad sections, from the tables of ``OUT/across/`` (each optional)."""
+
+    from ..pipeline.across import ACROSS_FILES
+
+    def wide(table: str) -> str:  # wide tables scroll inside the page instead of overflowing it
+        return f'<div style="overflow-x: auto">{table}</div>'
+
+    def read(name: str) -> pd.DataFrame | None:
+        f = folder / ACROSS_FILES[name]
+        return pd.read_parquet(f) if f.is_file() else None
+
+    parts = [f'<div class="warn">{html.escape(n)}</div>' for n in notes]
+    combined = read("combined")
+    if combined is not None:
+        parts.append("<h3>Moments tests combined across dyads</h3>")
+        parts.append("<p>Each session's statistic against its own surrogates as a z score, combined within dyads "
+                     "and then across dyads (Stouffer); q: Benjamini-Hochberg over all rows.</p>")
+        c = combined.copy()
+        if "analysis" in c.columns:
+            c["analysis"] = [ANALYSIS_LABELS.get(a, a) for a in c["analysis"]]
+        parts.append(wide(_table(c, left=tuple(x for x in ("feature", "code", "analysis", "statistic_name",
+                                                           "direction", "alternative") if x in c.columns))))
+    mm = read("mixed_model")
+    if mm is not None:
+        parts.append("<h3>Epoch-level mixed model</h3>")
+        parts.append("<p>Epoch means of synchrony in a linear mixed model with a random intercept per dyad "
+                     "(statsmodels MixedLM); each level against its reference; q: Benjamini-Hochberg over all "
+                     "contrasts.</p>")
+        parts.append(wide(_table(mm, left=tuple(x for x in ("feature", "code", "factor", "term", "level",
+                                                            "reference", "outcome", "model", "fit_notes")
+                                                 if x in mm.columns))))
+    grand = read("grand_average")
+    if grand is not None:
+        parts.append("<h3>Grand-average event-locked curves</h3>")
+        for (feature, code), g in grand.groupby(["feature", "code"], sort=True):
+            n = int(g["n_sessions"].max())
+            parts.append(_figure(figures.event_locked_figure(g, f"{feature} around {code}: mean of {n} session(s)"),
+                                 "Event-locked average of z-scored synchrony averaged over sessions; grey: 95% band "
+                                 "around the sessions' mean null curve (from their null SDs, sessions independent).",
+                                 f"grand-average-{feature}-{code}"))
+    forest = read("forest")
+    if forest is not None:
+        parts.append("<h3>Forest plots: the event-locked test per session</h3>")
+        for (feature, code), g in forest.groupby(["feature", "code"], sort=True):
+            parts.append(_figure(figures.forest_figure(g, f"{feature} around {code}: excess z during the events"),
+                                 "Each session's mean z during the events minus the mean under shifted events, with "
+                                 "a 95% interval from the null SD; diamond: inverse-variance weighted combination.",
+                                 f"forest-{feature}-{code}"))
+    pseudo = read("pseudo_dyads")
+    if pseudo is not None:
+        parts.append("<h3>Real dyads against pseudo-dyads</h3>")
+        parts.append("<p>Global synchrony index (mean of the windows x lags matrix) of each session's real dyad "
+                     "against pseudo-dyads pairing person A of one session with person B of a session of another "
+                     "dyad, each cut to the shorter of the two; d: Cohen's d (pooled SD); p: one-sided, real mean "
+                     "among means of random pseudo-dyad subsets of the same size (+1 correction).</p>")
+        parts.append(wide(_table(pseudo, left=("feature",))))
+    return parts
 
 
 # ------------------------------------------------------------------------------------------------------ moments
