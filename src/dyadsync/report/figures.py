@@ -470,31 +470,3 @@ def to_svg(fig: "Figure") -> str:
         fig.savefig(buf, format="svg", metadata={"Date": None})
     svg = buf.getvalue()
     return svg[svg.index("<svg") :]
-
-
-def forest_plot(tests: pd.DataFrame, title: str) -> "Figure":
-    """Per-session effect of the event-locked test (z against the session's own null), with the combined z.
-
-    Parameters
-    ----------
-    tests : DataFrame
-        Rows of ``moment_tests`` for one feature and code, with a ``session`` column.
-    title : str
-    """
-    t = tests.sort_values("session")
-    z = t["z_vs_null"].to_numpy(dtype=float)
-    k = int(np.isfinite(z).sum())
-    combined = float(np.nansum(z) / np.sqrt(k)) if k else float("nan")
-    labels = [*t["session"].astype(str), "combined (Stouffer)"]
-    values = [*z, combined]
-    fig, (ax,) = _figure(6.0, 0.9 + 0.32 * len(labels))
-    y = np.arange(len(labels))[::-1]
-    ax.scatter(values[:-1], y[:-1], color="#333333", s=18, zorder=3)
-    ax.scatter([combined], [y[-1]], marker="D", color="#b5179e", s=40, zorder=3)
-    ax.axvline(0, color="#999999", lw=0.8)
-    ax.axvline(1.645, color=EVENT_COLOUR, lw=1.0, ls="--", label="one-sided 5%")
-    ax.set_yticks(y, labels)
-    ax.set_xlabel("z against the session's circular-shift null")
-    ax.set_title(title, loc="left", fontsize=10)
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
-    return fig
