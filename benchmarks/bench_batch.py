@@ -1,6 +1,7 @@
 """Batch scaling and worker memory.
 
     .venv/bin/python benchmarks/bench_batch.py [--pipeline pipelines/body_mea.toml] [--sessions 8]
+        [--session-s 40] [--long-minutes 30 (0: skip)]
 
 1. The same 8 sessions on a Dask LocalCluster of 1 worker and of 2 workers (single-threaded workers, fresh
    output folders, so nothing is cached): prints both wall times and the speed-up (bar: >= 1.7x on 2 cores).
@@ -23,14 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "dyad_session.mp4"
 
 
-def make_sessions(folder: Path, n: int, pipeline: Path) -> Path:
+def make_sessions(folder: Path, n: int, pipeline: Path, duration_s: float) -> Path:
     from dyadsync.simulate.session import remux_session
 
     rows = []
     for i in range(n):
-        start = (i * 10.0) % 80.0
+        start = (i * 10.0) % max(10.0, 120.0 - duration_s)
         video = folder / f"s{i + 1:02d}.mp4"
-        remux_session(SAMPLE, video, start_s=start, duration_s=40.0)
+        remux_session(SAMPLE, video, start_s=start, duration_s=duration_s)
         rows.append(f"s{i + 1:02d},{video},{pipeline}")
     manifest = folder / "manifest.csv"
     manifest.write_text("id,video,pipeline\n" + "\n".join(rows) + "\n")
@@ -66,18 +67,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pipeline", type=Path, default=ROOT / "pipelines" / "body_mea.toml")
     parser.add_argument("--sessions", type=int, default=8)
-    parser.add_argument("--long-minutes", type=int, default=30)
+    parser.add_argument("--session-s", type=float, default=40.0, help="length of each batch session (s)")
+    parser.add_argument("--long-minutes", type=int, default=30, help="0 skips the memory run")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        manifest = make_sessions(tmp, args.sessions, args.pipeline.resolve())
+        manifest = make_sessions(tmp, args.sessions, args.pipeline.resolve(), args.session_s)
         t1 = time_batch(manifest, tmp / "one", 1)
         t2 = time_batch(manifest, tmp / "two", 2)
-        print(f"{args.sessions} sessions of 40 s, pipeline {args.pipeline.name}, Dask LocalCluster")
+        print(f"{args.sessions} sessions of {args.session_s:g} s, pipeline {args.pipeline.name}, Dask LocalCluster")
         print(f"  1 worker   {t1:7.1f} s")
         print(f"  2 workers  {t2:7.1f} s   speed-up {t1 / t2:.2f}x (bar >= 1.7x)")
 
+        if args.long_minutes <= 0:
+            return
         from dyadsync.simulate.session import remux_session
 
         long_video = tmp / "long.mp4"

@@ -415,3 +415,18 @@ def test_roi_preview_writes_one_annotated_frame(sample_video, tmp_path):
     image = cv2.imread(str(out))
     assert image.shape == (360, 640, 3)
     assert list(tmp_path.iterdir()) == [out]
+
+
+def test_one_core_worker_gives_the_same_features_as_the_threaded_run(sample_video, make_video, monkeypatch):
+    """A batch worker limited to one core processes the persons in turn, with identical results."""
+    video = make_video("short.mkv", _clip_frames(sample_video, 12), fps=10.0, pix_fmt="yuv444p")
+    rois = [ROI("left", 0, 0, 320, 360, "px"), ROI("right", 320, 0, 320, 360, "px")]
+    runs = {}
+    for threads in ("2", "1"):
+        monkeypatch.setenv("DYADSYNC_THREADS", threads)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            runs[threads] = pose_and_face(video, rois=rois, rate_hz=None)
+    for (threaded, _), (sequential, _) in zip(runs["2"], runs["1"]):
+        assert len(threaded) > 0
+        pd.testing.assert_frame_equal(threaded, sequential)

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from .._parallel import max_threads
 from ..errors import AnalysisError, ConfigError, InputError
 from ..io.video import DecodeStats, VideoInfo, iter_frames, probe_video
 from .persons import ROI, head_region
@@ -582,23 +583,28 @@ def _run(video: str | Path, meta: VideoInfo, boxes: dict[str, tuple[int, int, in
     started = time.perf_counter()
     persons = {name: _Person(box, meta, settings, capacity) for name, box in boxes.items()}
     setup_s = time.perf_counter() - started
-    queues = {name: queue.Queue(maxsize=4) for name in persons}
     errors: dict[str, BaseException] = {}
 
-    def work(name: str) -> None:
-        person, q = persons[name], queues[name]
-        while True:
-            item = q.get()
-            if item is None:
-                return
-            if name in errors:
-                continue  # keep draining, so that the decoder never blocks on a dead worker
-            try:
-                person.process(*item)
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
-                errors[name] = exc
+    def feed(name: str, item: tuple[float, np.ndarray]) -> None:
+        if name in errors:
+            return  # a dead worker keeps draining, so that the decoder never blocks on it
+        try:
+            persons[name].process(*item)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            errors[name] = exc
 
-    threads = [threading.Thread(target=work, args=(n,), name=f"dyadsync-{n}", daemon=True) for n in persons]
+    # One thread per person (MediaPipe releases the GIL) when the session may use several cores; a batch worker
+    # limited to one core (DYADSYNC_THREADS=1) processes the persons in turn, so that its sessions run side by
+    # side without oversubscribing the cores.
+    threaded = max_threads() > 1 and len(persons) > 1
+    queues = {name: queue.Queue(maxsize=4) for name in persons} if threaded else {}
+
+    def work(name: str) -> None:
+        q = queues[name]
+        while (item := q.get()) is not None:
+            feed(name, item)
+
+    threads = [threading.Thread(target=work, args=(n,), name=f"dyadsync-{n}", daemon=True) for n in queues]
     for th in threads:
         th.start()
     stats = DecodeStats()
@@ -612,8 +618,11 @@ def _run(video: str | Path, meta: VideoInfo, boxes: dict[str, tuple[int, int, in
             decode_s += time.perf_counter() - t0
             if frame is None or errors:
                 break
-            for q in queues.values():
-                q.put((frame.time_s, frame.image))
+            for name in persons:
+                if threaded:
+                    queues[name].put((frame.time_s, frame.image))
+                else:
+                    feed(name, (frame.time_s, frame.image))
             progress.update(1)
     finally:
         progress.close()
