@@ -138,3 +138,18 @@ def textured_background(h: int, w: int, seed: int = 0) -> np.ndarray:
         y, x = rng.integers(0, h - 8), rng.integers(0, w - 8)
         img[y : y + rng.integers(4, 20), x : x + rng.integers(4, 20)] = rng.integers(20, 240)
     return img
+
+
+def moving_blocks(n: int) -> list[np.ndarray]:
+    """``n`` small grey frames (48 x 64) in which a bright block (left) and a dark one (right) sway independently."""
+    bg = textured_background(48, 64)
+    rng = np.random.default_rng(0)
+    frames = []
+    for i in range(n):
+        img = bg.copy()
+        x = 10 + int(5 * np.sin(i / 7)) + rng.integers(0, 2)
+        img[10:30, x : x + 8] = 250
+        y = 40 + int(5 * np.sin(i / 5 + 1))
+        img[10:30, y : y + 8] = 20
+        frames.append(img)
+    return frames

@@ -104,18 +104,9 @@ def test_sample_eaf_gives_the_same_moments(sample_run, tmp_path, sample_video, s
 
 def _small_session(make_video, tmp_path):
     """A 30-s moving-blocks video at 10 fps, a codes file fitting it, and a fast motion-only pipeline."""
-    from conftest import textured_background
+    from conftest import moving_blocks
 
-    bg = textured_background(48, 64)
-    rng = np.random.default_rng(0)
-    frames = []
-    for i in range(300):
-        img = bg.copy()
-        x = 10 + int(5 * np.sin(i / 7)) + rng.integers(0, 2)
-        img[10:30, x : x + 8] = 250
-        y = 40 + int(5 * np.sin(i / 5 + 1))
-        img[10:30, y : y + 8] = 20
-        frames.append(img)
+    frames = moving_blocks(300)
     video = make_video("small.mkv", frames, fps=10.0)
     codes = tmp_path / "codes.csv"
     codes.write_text("onset,offset,code\n5,8,MoM\n14,17,MoM\n22,25,MoM\n")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT, SAMPLE, textured_background
+from conftest import ROOT, SAMPLE, moving_blocks
 
 from dyadsync.cli import main
 from dyadsync.pipeline import run_session
@@ -17,16 +17,7 @@ from dyadsync.pipeline.config import config_from_dict, load_pipeline
 
 
 def _moving_video(make_video, name, audio=None):
-    bg = textured_background(48, 64)
-    frames = []
-    rng = np.random.default_rng(0)
-    for i in range(250):
-        img = bg.copy()
-        x = 10 + int(5 * np.sin(i / 7)) + rng.integers(0, 2)
-        img[10:30, x : x + 8] = 250
-        y = 40 + int(5 * np.sin(i / 5 + 1))
-        img[10:30, y : y + 8] = 20
-        frames.append(img)
+    frames = moving_blocks(250)
     return make_video(name, frames, audio=audio)
 
 
