@@ -31,29 +31,18 @@ def long_table(times: np.ndarray, columns: Mapping[tuple[str, str], np.ndarray])
         sorted by person, feature, time.
     """
     times = np.asarray(times, dtype=float)
-    if not columns:
+    parts = []
+    for (person, feature), values in columns.items():
+        values = np.asarray(values, dtype=float)
+        if values.shape != times.shape:
+            raise ValueError(f"{person}/{feature}: {values.shape[0]} values for {times.shape[0]} times")
+        parts.append(pd.DataFrame({"time_s": times, "person": person, "feature": feature, "value": values}))
+    if not parts:
         return pd.DataFrame({c: pd.Series(dtype=float if c in ("time_s", "value") else object) for c in FEATURE_COLUMNS})
-    keys = list(columns)
-    values = []
-    for person, feature in keys:
-        v = np.asarray(columns[(person, feature)], dtype=float)
-        if v.shape != times.shape:
-            raise ValueError(f"{person}/{feature}: {v.shape[0]} values for {times.shape[0]} times")
-        values.append(v)
-    # Built from codes, never from one string per row: a 30-minute session's pose landmarks are millions of rows.
-    n = times.size
-
-    def labels(names: list[str]) -> pd.Categorical:
-        categories = pd.Index(sorted(set(names)))
-        codes = categories.get_indexer(names).astype(np.int16 if len(categories) > 127 else np.int8)
-        return pd.Categorical.from_codes(np.repeat(codes, n), categories=categories)
-
-    return pd.DataFrame({
-        "time_s": np.tile(times, len(keys)),
-        "person": labels([k[0] for k in keys]),
-        "feature": labels([k[1] for k in keys]),
-        "value": np.concatenate(values),
-    })
+    table = pd.concat(parts, ignore_index=True)
+    table["person"] = table["person"].astype("category")
+    table["feature"] = table["feature"].astype("category")
+    return table
 
 
 def to_wide(features: pd.DataFrame, feature: str | None = None) -> pd.DataFrame:
