@@ -160,8 +160,7 @@ def read_audio(
             for frame in container.decode(st):
                 if start_s is None:
                     if frame.pts is not None and frame.time_base is not None:
-                        t = float(frame.pts * frame.time_base)
-                        start_s = max(0.0, t - (t if origin is None else origin))
+                        start_s = 0.0 if origin is None else max(0.0, float(frame.pts * frame.time_base) - origin)
                     else:
                         start_s = 0.0
                     if resampler is None:
