@@ -15,6 +15,25 @@ def _table(times, a, b, artefact=None):
     return long_table(np.asarray(times, float), cols)
 
 
+def test_feature_tables_join_with_their_categories_united():
+    import pandas as pd
+
+    from dyadsync.features._table import concat_tables, feature_names
+
+    pose = long_table(np.arange(3.0), {("B", "speed"): np.array([1.0, 2, 3]), ("A", "speed"): np.zeros(3)})
+    voice = long_table(np.arange(2.0) / 100, {("A", "f0"): np.array([100.0, np.nan])})
+    assert list(pose["feature"].astype(str)) == ["speed"] * 6 and list(pose["person"].astype(str)[:3]) == ["B"] * 3
+    joined = concat_tables([pose, voice])
+    assert list(joined.columns) == ["time_s", "person", "feature", "value"]
+    assert list(joined["person"].cat.categories) == ["A", "B"]
+    assert list(joined["feature"].cat.categories) == ["f0", "speed"]
+    as_strings = pd.concat([t.astype({"person": str, "feature": str}) for t in (pose, voice)], ignore_index=True)
+    pd.testing.assert_frame_equal(joined.astype({"person": str, "feature": str}), as_strings)
+    assert feature_names(joined) == {"f0", "speed"} and feature_names(joined.iloc[:0]) == set()
+    with pytest.raises(ValueError, match="A/f0: 2 values for 3 times"):
+        long_table(np.arange(3.0), {("A", "f0"): np.zeros(2)})
+
+
 def test_regular_series_are_kept_as_they_are():
     t = np.arange(100) / 25
     a, b = np.arange(100.0), np.arange(100.0) ** 2

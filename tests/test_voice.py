@@ -101,6 +101,43 @@ def test_intensity_of_a_sine_is_its_power_in_db():
     np.testing.assert_allclose(db[10:-10], 10 * np.log10(0.1**2 / 2 / 4e-10), atol=0.01)
 
 
+def test_long_sounds_are_tracked_block_by_block_without_seams():
+    """Pitch and intensity are computed over blocks of frames (20 s and 41 s here): a tone that changes pitch and
+    level across the block edges reads the planted values on both sides, and float32 input (as decoded) gives
+    the float64 result."""
+    from dyadsync.features.pitch import BLOCK_FRAMES
+
+    sr = 16000
+    t = np.arange(45 * sr) / sr
+    change_s = BLOCK_FRAMES * 0.01 + 0.3  # inside the second pitch block
+    f0 = np.where(t < change_s, 150.0, 220.0)
+    amp = np.where(t < 42.0, 0.1, 0.4)  # the intensity block edge falls at ~41 s
+    y = amp * np.sin(2 * np.pi * np.cumsum(f0) / sr)
+    track = pitch_track(y, sr)
+    times = track.times_s
+    before = (times > 1.0) & (times < change_s - 0.1)
+    after = (times > change_s + 0.1) & (times < 44.0) & (np.abs(times - 42.0) > 0.05)  # not at the level step
+    np.testing.assert_allclose(track.f0_hz[before], 150.0, rtol=0.002)
+    np.testing.assert_allclose(track.f0_hz[after], 220.0, rtol=0.002)
+    _, db = intensity_track(y, sr)
+    quiet, loud = (times > 1.0) & (times < 41.9), (times > 42.1) & (times < 44.0)
+    np.testing.assert_allclose(db[quiet], 10 * np.log10(0.1**2 / 2 / 4e-10), atol=0.01)
+    np.testing.assert_allclose(db[loud], 10 * np.log10(0.4**2 / 2 / 4e-10), atol=0.01)
+    single = pitch_track(y.astype(np.float32), sr)
+    np.testing.assert_allclose(single.f0_hz, pitch_track(y.astype(np.float32).astype(float), sr).f0_hz, rtol=1e-9)
+
+
+def test_decoded_sound_grows_its_buffer_when_the_duration_was_underestimated():
+    from dyadsync.io.audio import _SampleBuffer
+
+    rng = np.random.default_rng(3)
+    chunks = [rng.normal(size=(2, int(k))).astype(np.float32) for k in rng.integers(1, 3000, size=40)]
+    buffer = _SampleBuffer(1024)  # far too small: it must grow, keeping every sample in order
+    for c in chunks:
+        buffer.append(c)
+    np.testing.assert_array_equal(buffer.result(), np.concatenate(chunks, axis=1))
+
+
 def test_silence_is_unvoiced():
     track = pitch_track(np.zeros(16000), 16000)
     assert not track.voiced.any()

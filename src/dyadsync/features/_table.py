@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from ..errors import AnalysisError
 
@@ -31,18 +32,25 @@ def long_table(times: np.ndarray, columns: Mapping[tuple[str, str], np.ndarray])
         sorted by person, feature, time.
     """
     times = np.asarray(times, dtype=float)
-    parts = []
-    for (person, feature), values in columns.items():
-        values = np.asarray(values, dtype=float)
-        if values.shape != times.shape:
-            raise ValueError(f"{person}/{feature}: {values.shape[0]} values for {times.shape[0]} times")
-        parts.append(pd.DataFrame({"time_s": times, "person": person, "feature": feature, "value": values}))
-    if not parts:
+    if not columns:
         return pd.DataFrame({c: pd.Series(dtype=float if c in ("time_s", "value") else object) for c in FEATURE_COLUMNS})
-    table = pd.concat(parts, ignore_index=True)
-    table["person"] = table["person"].astype("category")
-    table["feature"] = table["feature"].astype("category")
-    return table
+    n = times.shape[0]
+    values = np.empty(n * len(columns))
+    for k, ((person, feature), column) in enumerate(columns.items()):
+        column = np.asarray(column, dtype=float)
+        if column.shape != times.shape:
+            raise ValueError(f"{person}/{feature}: {column.shape[0]} values for {n} times")
+        values[k * n : (k + 1) * n] = column
+    # person and feature are built as categorical codes, one small integer per row: a 30-minute pose table has
+    # ~2.5 million rows per person, whose strings would need several hundred MB on the way.
+    table = {"time_s": np.tile(times, len(columns))}
+    for col, labels in (("person", [key[0] for key in columns]), ("feature", [key[1] for key in columns])):
+        categories = sorted(set(labels))
+        code = {label: i for i, label in enumerate(categories)}
+        codes = np.repeat(np.array([code[label] for label in labels], dtype=np.int32), n)
+        table[col] = pd.Categorical.from_codes(codes, categories=categories)
+    table["value"] = values
+    return pd.DataFrame(table, columns=list(FEATURE_COLUMNS))
 
 
 def to_wide(features: pd.DataFrame, feature: str | None = None) -> pd.DataFrame:
@@ -76,8 +84,24 @@ def to_wide(features: pd.DataFrame, feature: str | None = None) -> pd.DataFrame:
 
 
 def concat_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    """One long feature table from several (categories re-derived over all of them)."""
+    """One long feature table from several: ``person`` and ``feature`` stay categorical (categories united).
+
+    The category columns are recoded, never turned into strings: a 30-minute multimodal session has ~8 million
+    rows, whose strings would cost several hundred MB.
+    """
     if len(tables) == 1:
         return tables[0]
-    combined = pd.concat([t.astype({"person": str, "feature": str}) for t in tables], ignore_index=True)
-    return combined.astype({"person": "category", "feature": "category"})
+    combined = pd.concat([t.drop(columns=["person", "feature"]) for t in tables], ignore_index=True)
+    for col in ("person", "feature"):
+        parts = [t[col] if isinstance(t[col].dtype, pd.CategoricalDtype) else t[col].astype("category")
+                 for t in tables]
+        united = union_categoricals([part.array for part in parts], sort_categories=True)
+        combined[col] = pd.Categorical.from_codes(united.codes, dtype=pd.CategoricalDtype(united.categories))
+    return combined[[c for c in tables[0].columns]]
+
+
+def feature_names(features: pd.DataFrame) -> set[str]:
+    """Names of the features present in a long feature table (computed on the categories, not on every row)."""
+    if not len(features):
+        return set()
+    return {str(f) for f in pd.unique(features["feature"])}

@@ -303,7 +303,7 @@ def prosody_to_features(prosody: pd.DataFrame) -> pd.DataFrame:
 
 def features_to_prosody(features: pd.DataFrame) -> pd.DataFrame:
     """The prosody table back from a long feature table holding the voice features (inverse of the above)."""
-    sub = features[features["feature"].astype(str).isin(FEATURES)]
+    sub = features[features["feature"].isin(FEATURES)]
     wide = sub.pivot_table(index=["time_s", "person"], columns="feature", values="value", observed=True,
                            dropna=False).reset_index()
     wide.columns.name = None

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError, DyadsyncError
+from ..features._table import feature_names
 from ..moments.multilevel import across_dyads
 from ..moments.runs import BATCH_OUTPUTS
 from ..preprocess import prepare_pair
@@ -155,7 +156,7 @@ def pseudo_dyad_synchrony(
             continue
         features = (s.features if isinstance(s.features, pd.DataFrame)
                     else pd.read_parquet(s.features, filters=[("feature", "in", [*wanted, "artefact"])]))
-        present = set(features["feature"].astype(str).unique())
+        present = feature_names(features)
         p = s.config.preprocess
         for feature in wanted:
             if feature not in present:

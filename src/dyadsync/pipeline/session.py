@@ -23,7 +23,7 @@ import pandas as pd
 from .. import __version__
 from ..errors import AnalysisError, DyadsyncWarning, InputError
 from ..features import ROI, motion_energy, parse_rois
-from ..features._table import concat_tables
+from ..features._table import concat_tables, feature_names
 from ..io.events import read_events
 from ..io.store import write_json, write_parquet
 from ..io.video import VideoInfo, probe_video
@@ -506,7 +506,7 @@ def _vocal_synchrony_stage(features: pd.DataFrame, config: PipelineConfig) -> tu
     from ..features.voice import features_to_prosody, turn_table
     from ..synchrony.entrainment import vocal_synchrony
 
-    if "voice" not in config.pipeline.stages or not (features["feature"].astype(str) == "f0_st").any():
+    if "voice" not in config.pipeline.stages or "f0_st" not in feature_names(features):
         return None, {}
     v = config.voice
     prosody = features_to_prosody(features)
@@ -531,7 +531,7 @@ def _synchrony_stage(
     s, p = config.synchrony, config.preprocess
     persons = config.persons.names
     rows, lag_rows, info = [], [], {}
-    present = set(features["feature"].astype(str).unique()) if len(features) else set()
+    present = feature_names(features)
     for feature in s.features:
         if feature not in present:
             # its stage was skipped (a warning says why)
@@ -623,7 +623,7 @@ def surrogate_synchrony(
     """
     s, p, m = config.synchrony, config.preprocess, config.moments
     out, records = {}, {}
-    present = set(features["feature"].astype(str).unique()) if len(features) else set()
+    present = feature_names(features)
     for k, feature in enumerate(s.features):
         if feature not in present:
             continue
