@@ -1,12 +1,13 @@
 """Batch scaling and worker memory.
 
     .venv/bin/python benchmarks/bench_batch.py [--pipeline pipelines/multimodal.toml] [--sessions 8]
-        [--session-s 40] [--long-minutes 30 (0: skip)]
+        [--session-s 40] [--long-minutes 30 (0: skip)] (--sessions 0 skips part 1)
 
 1. The same 8 sessions on a Dask LocalCluster of 1 worker and of 2 workers (single-threaded workers, fresh
    output folders, so nothing is cached): prints both wall times and the speed-up (bar: >= 1.7x on 2 cores).
-2. One 30-minute session (the sample looped 15 times, without re-encoding) in a fresh worker process: prints the
-   worker's peak resident memory (bar: < 1.5 GB).
+2. One 30-minute session (the sample looped 15 times, without re-encoding, with its moments of meeting repeated
+   in each loop, so every stage runs) in a fresh worker process: prints the worker's peak resident memory (bar:
+   < 1.5 GB).
 
 The default is the main job, the multimodal pipeline (motion energy, pose, face, voice; about 30 s of one core
 per 40-s session; the 30-minute session takes about 25 minutes). With ``pipelines/body_mea.toml`` a 40-s session
@@ -54,7 +55,19 @@ def time_batch(manifest: Path, out: Path, workers: int) -> float:
     return elapsed
 
 
-def _worker(video: str, out: str, pipeline: str) -> None:
+def long_codes(folder: Path, repeat: int) -> Path:
+    """The sample's moments of meeting, repeated with each loop of the sample (times in seconds)."""
+    from dyadsync.io.events import read_events
+
+    events = read_events(ROOT / "sample_data" / "moments_of_meeting.csv")
+    rows = [f"{on + 120.0 * k:.3f},{off + 120.0 * k:.3f},{code}" for k in range(repeat)
+            for on, off, code in zip(events["onset_s"], events["offset_s"], events["code"])]
+    path = folder / "long_codes.csv"
+    path.write_text("onset,offset,code\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def _worker(video: str, out: str, pipeline: str, codes: str) -> None:
     import os
 
     from dyadsync._parallel import single_threaded_env
@@ -63,7 +76,8 @@ def _worker(video: str, out: str, pipeline: str) -> None:
     from dyadsync.pipeline.manifest import SessionSpec
 
     os.environ.update(single_threaded_env())
-    spec = SessionSpec(id="long", video=Path(video), dyad="long", config=load_pipeline(pipeline))
+    spec = SessionSpec(id="long", video=Path(video), dyad="long", codes=[Path(codes)],
+                       config=load_pipeline(pipeline))
     outcome = process_session(spec, out, Path(out) / ".cache")
     if outcome["status"] != "done":
         raise SystemExit(outcome["error"])
@@ -79,22 +93,26 @@ def main() -> None:
     warnings.simplefilter("ignore")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        manifest = make_sessions(tmp, args.sessions, args.pipeline.resolve(), args.session_s)
-        t1 = time_batch(manifest, tmp / "one", 1)
-        t2 = time_batch(manifest, tmp / "two", 2)
-        print(f"{args.sessions} sessions of {args.session_s:g} s, pipeline {args.pipeline.name}, Dask LocalCluster")
-        print(f"  1 worker   {t1:7.1f} s")
-        print(f"  2 workers  {t2:7.1f} s   speed-up {t1 / t2:.2f}x (bar >= 1.7x)")
+        if args.sessions > 0:
+            manifest = make_sessions(tmp, args.sessions, args.pipeline.resolve(), args.session_s)
+            t1 = time_batch(manifest, tmp / "one", 1)
+            t2 = time_batch(manifest, tmp / "two", 2)
+            print(f"{args.sessions} sessions of {args.session_s:g} s, pipeline {args.pipeline.name}, "
+                  "Dask LocalCluster")
+            print(f"  1 worker   {t1:7.1f} s")
+            print(f"  2 workers  {t2:7.1f} s   speed-up {t1 / t2:.2f}x (bar >= 1.7x)")
 
         if args.long_minutes <= 0:
             return
         from dyadsync.simulate.session import remux_session
 
         long_video = tmp / "long.mp4"
-        remux_session(SAMPLE, long_video, repeat=max(1, args.long_minutes // 2))
+        repeat = max(1, args.long_minutes // 2)
+        remux_session(SAMPLE, long_video, repeat=repeat)
+        codes = long_codes(tmp, repeat)
         ctx = mp.get_context("spawn")
         t = time.perf_counter()
-        proc = ctx.Process(target=_worker, args=(str(long_video), str(tmp / "long"), str(args.pipeline.resolve())))
+        proc = ctx.Process(target=_worker, args=(str(long_video), str(tmp / "long"), str(args.pipeline.resolve()), str(codes)))
         proc.start()
         proc.join()
         elapsed = time.perf_counter() - t

@@ -171,6 +171,8 @@ def run_session(
                     timings[f"{stage}_s"] = time.perf_counter() - t
                 tables.append(table)
             features = concat_tables(tables)
+            tables.clear()  # the stage tables are in ``features`` now (a 30-min session: ~150 MB)
+            table = None
             save(features, "features")
 
             # --- synchrony and moments
@@ -314,6 +316,7 @@ def _cached_stage(
         info = dict(info)
         detail = info.pop("timings", None)
         cache.store(key, table, info)
+        del table  # not held while its stored copy is read back
         # Continue from what was stored, so a result computed now and one taken from the cache later are the
         # same bytes downstream.
         hit = cache.load(key)
