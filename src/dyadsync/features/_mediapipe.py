@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .._parallel import max_threads
+from .._parallel import max_threads, release_memory
 from ..errors import AnalysisError, ConfigError, InputError
 from ..io.video import DecodeStats, VideoInfo, iter_frames, probe_video
 from .persons import ROI, head_region
@@ -562,7 +562,9 @@ def run_pass(
     duration = meta.duration_s or (meta.n_frames or 0) / meta.fps or 60.0
     capacity = int(duration * (rate_hz or meta.fps)) + 16
     with _silenced_stderr():
-        return _run(video, meta, boxes, capacity, rate_hz, settings)
+        result = _run(video, meta, boxes, capacity, rate_hz, settings)
+    release_memory()  # the closed graphs' arenas and the decoded frames, before the feature tables are built
+    return result
 
 
 def _progress(total: int, what: str) -> Any:

@@ -47,10 +47,11 @@ def long_table(times: np.ndarray, columns: Mapping[tuple[str, str], np.ndarray])
     for col, labels in (("person", [key[0] for key in columns]), ("feature", [key[1] for key in columns])):
         categories = sorted(set(labels))
         code = {label: i for i, label in enumerate(categories)}
-        codes = np.repeat(np.array([code[label] for label in labels], dtype=np.int32), n)
+        dtype = np.int8 if len(categories) < 128 else np.int16 if len(categories) < 32768 else np.int32
+        codes = np.repeat(np.array([code[label] for label in labels], dtype=dtype), n)
         table[col] = pd.Categorical.from_codes(codes, categories=categories)
     table["value"] = values
-    return pd.DataFrame(table, columns=list(FEATURE_COLUMNS))
+    return pd.DataFrame(table, columns=list(FEATURE_COLUMNS), copy=False)
 
 
 def to_wide(features: pd.DataFrame, feature: str | None = None) -> pd.DataFrame:
@@ -98,6 +99,16 @@ def concat_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
         united = union_categoricals([part.array for part in parts], sort_categories=True)
         combined[col] = pd.Categorical.from_codes(united.codes, dtype=pd.CategoricalDtype(united.categories))
     return combined[[c for c in tables[0].columns]]
+
+
+def persons_table(parts: list[tuple[np.ndarray, dict[tuple[str, str], np.ndarray]]]) -> pd.DataFrame:
+    """One long table from each person's ``(times, columns)``, as :func:`long_table` per person then joined.
+
+    Persons analysed on the same frames (one MediaPipe pass) are stacked in one go, without the copy of joining.
+    """
+    if parts and all(np.array_equal(parts[0][0], times) for times, _ in parts[1:]):
+        return long_table(parts[0][0], {key: v for _, columns in parts for key, v in columns.items()})
+    return concat_tables([long_table(times, columns) for times, columns in parts])
 
 
 def feature_names(features: pd.DataFrame) -> set[str]:

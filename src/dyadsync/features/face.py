@@ -36,7 +36,7 @@ from ._mediapipe import (
     run_pass,
     speed,
 )
-from ._table import concat_tables, long_table
+from ._table import persons_table
 from .persons import DEFAULT_PERSONS, ROI, default_rois
 from .pose import DEFAULT_MAX_GAP_S, DEFAULT_RATE_HZ, DEFAULT_WARN_GAP_S, _check, pose_table
 
@@ -270,7 +270,7 @@ def face_table(
             scores = fill_short_gaps(track.times_s, track.blendshapes, max_gap_s)
             for k, name in enumerate(BLENDSHAPES):
                 columns[(person, blendshape_feature(name))] = scores[:, k]
-        tables.append(long_table(track.times_s, columns))
+        tables.append((track.times_s, columns))
         detection[person] = report_detection(result, person, track.times_s, series["face_detected"] > 0, "face",
                                              warn_gap_s)
         src = track.head_source
@@ -289,4 +289,4 @@ def face_table(
              + ("cv2.solvePnP with a generic face model" if s.head_pose == "pnp"
                 else "rigid 3-D fit of a generic face model"))
     info = pass_info(result, "mediapipe_face_mesh", model, parameters, detection, persons_info)
-    return concat_tables(tables), info
+    return persons_table(tables), info

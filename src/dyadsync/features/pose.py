@@ -31,7 +31,7 @@ from ._mediapipe import (
     run_pass,
     speed,
 )
-from ._table import concat_tables, long_table
+from ._table import persons_table
 from .persons import DEFAULT_PERSONS, ROI, default_rois
 
 #: Per-person derived features of this extractor (landmark columns come on top when ``landmarks=True``).
@@ -259,7 +259,7 @@ def pose_table(
             flat = filled.reshape(len(track.times_s), -1)
             for k, name in enumerate(names):
                 columns[(person, name)] = flat[:, k]
-        tables.append(long_table(track.times_s, columns))
+        tables.append((track.times_s, columns))
         detection[person] = report_detection(result, person, track.times_s, series["pose_detected"] > 0, "pose",
                                              warn_gap_s)
         persons_info[person] = extra
@@ -268,4 +268,4 @@ def pose_table(
     info = pass_info(result, "mediapipe_pose",
                      "mediapipe 0.10.21 solutions.pose, model_complexity=1, tracking mode, no landmark smoothing",
                      parameters, detection, persons_info)
-    return concat_tables(tables), info
+    return persons_table(tables), info

@@ -51,7 +51,7 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
-from .._parallel import single_threaded_env
+from .._parallel import release_memory, single_threaded_env
 from ..errors import ConfigError, DyadsyncError
 from ..io.store import write_csv, write_json, write_parquet
 from .cache import StageCache, file_sha256
@@ -176,6 +176,7 @@ def process_session(spec: SessionSpec, out_dir: str | Path, cache_root: str | Pa
         write_json(record, folder / ERROR_FILE)
     finally:
         (folder / PROGRESS_FILE).unlink(missing_ok=True)
+        release_memory()  # the worker's next session starts from what it holds, not from this one's peak
     return outcome.__dict__
 
 

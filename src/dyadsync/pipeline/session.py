@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from .._parallel import release_memory
 from ..errors import AnalysisError, DyadsyncWarning, InputError
 from ..features import ROI, motion_energy, parse_rois
 from ..features._table import concat_tables, feature_names
@@ -169,17 +170,20 @@ def run_session(
                     continue
                 finally:
                     timings[f"{stage}_s"] = time.perf_counter() - t
+                    release_memory()  # what the stage freed (frames, sound, model graphs) goes back before the next
                 tables.append(table)
             features = concat_tables(tables)
             tables.clear()  # the stage tables are in ``features`` now (a 30-min session: ~150 MB)
             table = None
             save(features, "features")
+            release_memory()
 
             # --- synchrony and moments
             say("synchrony and moments" if events is not None else "synchrony")
             t = time.perf_counter()
             analysis = analyse_features(features, events, config)
             timings["synchrony_moments_s"] = time.perf_counter() - t
+            release_memory()
             synchrony, lags_table, moments, tests = (
                 analysis.synchrony, analysis.synchrony_lags, analysis.moments, analysis.moment_tests
             )

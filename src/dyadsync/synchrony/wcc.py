@@ -157,9 +157,13 @@ def windowed_cross_correlation(
     per_window_cost = span * (clean.sum() * (3 * np.log2(span) + 12.0) + (~clean).sum() * (12 * np.log2(span) + 30.0))
     method = "per_window" if clean.any() and per_window_cost < per_lag_cost else "per_lag"
     if method == "per_window":
-        values[clean], n_pairs[clean] = _fft_windows(ca, cb, starts[clean], win, max_lag)
-        if (~clean).any():
-            values[~clean], n_pairs[~clean] = _masked_fft_windows(ca, cb, starts[~clean], win, max_lag)
+        # Windows go through the FFT in blocks: all at once, the windows of a 30-minute series at 100 Hz would
+        # need several hundred MB of intermediate arrays.
+        block = max(1, WINDOW_BLOCK_VALUES // span)
+        for rows, compute in ((np.flatnonzero(clean), _fft_windows), (np.flatnonzero(~clean), _masked_fft_windows)):
+            for k in range(0, len(rows), block):
+                sel = rows[k : k + block]
+                values[sel], n_pairs[sel] = compute(ca, cb, starts[sel], win, max_lag)
         values[n_pairs < need] = np.nan
     else:
         for j, lag in enumerate(lags):
@@ -228,6 +232,10 @@ def _clean_starts(a: np.ndarray, b: np.ndarray, starts: np.ndarray, win: int, ma
     lo = np.clip(starts - max_lag, 0, n)
     hi = np.clip(starts + win + max_lag, 0, n)
     return inside & (bad_a[starts + win] - bad_a[starts] == 0) & (bad_b[hi] - bad_b[lo] == 0)
+
+
+#: Samples per block of windows (windows x span) in the per-window FFT method; bounds its memory (~8 MB arrays).
+WINDOW_BLOCK_VALUES = 1 << 20
 
 
 def _fft_windows(
