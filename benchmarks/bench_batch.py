@@ -76,6 +76,7 @@ def _worker(video: str, out: str, pipeline: str, codes: str) -> None:
     from dyadsync.pipeline.manifest import SessionSpec
 
     os.environ.update(single_threaded_env())
+    warnings.simplefilter("ignore")  # the looped session's overlapping epochs are warned about at length
     spec = SessionSpec(id="long", video=Path(video), dyad="long", codes=[Path(codes)],
                        config=load_pipeline(pipeline))
     outcome = process_session(spec, out, Path(out) / ".cache")
