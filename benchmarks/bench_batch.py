@@ -113,7 +113,8 @@ def main() -> None:
         codes = long_codes(tmp, repeat)
         ctx = mp.get_context("spawn")
         t = time.perf_counter()
-        proc = ctx.Process(target=_worker, args=(str(long_video), str(tmp / "long"), str(args.pipeline.resolve()), str(codes)))
+        worker_args = (str(long_video), str(tmp / "long"), str(args.pipeline.resolve()), str(codes))
+        proc = ctx.Process(target=_worker, args=worker_args)
         proc.start()
         proc.join()
         elapsed = time.perf_counter() - t

@@ -28,8 +28,8 @@ def long_table(times: np.ndarray, columns: Mapping[tuple[str, str], np.ndarray])
     Returns
     -------
     DataFrame
-        Columns ``time_s`` (float64), ``person`` (category), ``feature`` (category), ``value`` (float64),
-        sorted by person, feature, time.
+        Columns ``time_s`` (float64), ``person`` (category), ``feature`` (category), ``value`` (float64); the
+        rows of each (person, feature) in turn, in the order of ``columns``, each over ``times``.
     """
     times = np.asarray(times, dtype=float)
     if not columns:
@@ -106,7 +106,9 @@ def persons_table(parts: list[tuple[np.ndarray, dict[tuple[str, str], np.ndarray
 
     Persons analysed on the same frames (one MediaPipe pass) are stacked in one go, without the copy of joining.
     """
-    if parts and all(np.array_equal(parts[0][0], times) for times, _ in parts[1:]):
+    if not parts:
+        return long_table(np.zeros(0), {})
+    if all(np.array_equal(parts[0][0], times) for times, _ in parts[1:]):
         return long_table(parts[0][0], {key: v for _, columns in parts for key, v in columns.items()})
     return concat_tables([long_table(times, columns) for times, columns in parts])
 
