@@ -10,7 +10,7 @@
    < 1.5 GB).
 
 The default is the main job, the multimodal pipeline (motion energy, pose, face, voice; about 30 s of one core
-per 40-s session; the 30-minute session takes about 25 minutes). With ``pipelines/body_mea.toml`` a 40-s session
+per 40-s session; the 30-minute session took 22 minutes here). With ``pipelines/body_mea.toml`` a 40-s session
 takes about 2 s, and the batch's serial part (starting the cluster, the across-session results and the batch
 report, about 3 s) bounds the speed-up below 1.7x on 8 sessions; use longer sessions (``--session-s 120``) to
 measure the scaling of the sessions themselves.
