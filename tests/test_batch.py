@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import ROOT, SAMPLE
 
 from dyadsync.pipeline.batch import read_dataset, run_batch
 from dyadsync.simulate.session import remux_session
-from conftest import ROOT, SAMPLE
 
 CLIP_S = 60.0
 STARTS = (0.0, 10.0, 20.0, 30.0, 40.0, 50.0)

@@ -8,7 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dyadsync.pipeline.across import SessionSeries, across_moments, pseudo_dyad_synchrony
+from dyadsync.pipeline.across import (
+    SessionSeries,
+    across_moments,
+    pseudo_dyad_synchrony,
+)
 from dyadsync.pipeline.config import load_pipeline
 from dyadsync.pipeline.session import analyse_features
 from dyadsync.simulate import simulate_dyad

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from dyadsync.cli import main
-from conftest import ROOT
 
 
 def run(*args):

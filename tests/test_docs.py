@@ -6,7 +6,6 @@ import os
 import re
 
 import pandas as pd
-
 from conftest import ROOT
 
 

@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from dyadsync.errors import DyadsyncWarning, EventsError
-from dyadsync.io.events import EVENT_COLUMNS, format_time, parse_time, read_events, write_eaf, write_events_csv
+from dyadsync.io.events import (
+    EVENT_COLUMNS,
+    format_time,
+    parse_time,
+    read_events,
+    write_eaf,
+    write_events_csv,
+)
 
 DATA = Path(__file__).parent / "data"
 

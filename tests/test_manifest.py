@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import SAMPLE
 
 from dyadsync.errors import ManifestError
 from dyadsync.pipeline.manifest import load_manifest
-from conftest import SAMPLE
 
 
 def _write(path, text):
@@ -63,7 +63,7 @@ def test_folder_of_videos_finds_codes_beside_them(tmp_path):
 
 
 def test_every_problem_is_reported_at_once(files):
-    bad_pipeline = _write(files / "bad.toml", "[synchrony]\nwindow = 3\n")
+    _write(files / "bad.toml", "[synchrony]\nwindow = 3\n")
     text = ("id,video,codes,pipeline,colour\n"
             "s1,videos/a.mp4,codes/missing.csv,,red\n"
             "s1,videos/b.mp4,,,\n"

@@ -9,13 +9,13 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 from dyadsync.cli import main
 from dyadsync.features import long_table
 from dyadsync.io.mea_files import read_mea_series, write_mea
 from dyadsync.synchrony import windowed_cross_correlation
 from dyadsync.synchrony.rmea import mea_ccf
-from conftest import ROOT
 
 REQUIRED = ["dyad", "group", "grand_mean", "lag0_mean", "a_leads_mean", "b_leads_mean", "n_windows"]
 PSEUDO = ["pseudo_n", "pseudo_mean", "pseudo_d", "pseudo_percentile", "pseudo_p"]

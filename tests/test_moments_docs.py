@@ -9,8 +9,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT
+
 from dyadsync.moments.multilevel import across_dyads
 from dyadsync.moments.runs import BATCH_OUTPUTS, analyse_runs
 from dyadsync.moments.session import MOMENT_TABLES
@@ -45,10 +45,11 @@ def test_codebook_documents_every_moments_column(sample_run, sample_moments):
 
 
 def test_codebook_documents_the_comparison_and_mixed_model_columns():
+    import dataclasses
+
     from dyadsync.moments.session import analyse_moments
     from dyadsync.pipeline.config import PipelineConfig
     from dyadsync.simulate import simulate_synchrony
-    import dataclasses
 
     rng = np.random.default_rng(0)
     a = simulate_synchrony(seed=rng, n_events=8, duration_s=1500, feature="body")

@@ -11,7 +11,6 @@ import pytest
 
 from dyadsync.errors import AnalysisError, DyadsyncWarning
 from dyadsync.moments import event_locked_average
-from dyadsync.moments._stats import cliffs_delta, cohens_d, fdr_bh, permutation_test, stouffer
 from dyadsync.moments.agreement import (
     bin_events,
     coder_agreement,
@@ -24,13 +23,28 @@ from dyadsync.moments.coincidence import coincidence_rates, event_coincidence, p
 from dyadsync.moments.compare import compare_groups, compare_modalities
 from dyadsync.moments.contrasts import epoch_contrasts
 from dyadsync.moments.dial import dial_congruence, dial_segments, dial_synchrony
-from dyadsync.moments.guards import FOLLOWS, NOT_EVIDENCE, PRECEDES, event_checks, precedence
+from dyadsync.moments.guards import (
+    FOLLOWS,
+    NOT_EVIDENCE,
+    PRECEDES,
+    event_checks,
+    precedence,
+)
 from dyadsync.moments.matching import match_events, matching_scores, peak_event_matching
-from dyadsync.moments.multilevel import across_dyads, combine_sessions, epoch_mixed_model, forest_table
-from dyadsync.moments.peaks import shifted_pair_synchrony, surrogate_threshold, synchrony_peaks
+from dyadsync.moments.multilevel import (
+    across_dyads,
+    combine_sessions,
+    epoch_mixed_model,
+)
+from dyadsync.moments.peaks import (
+    shifted_pair_synchrony,
+    surrogate_threshold,
+    synchrony_peaks,
+)
 from dyadsync.moments.session import MOMENT_TABLES, analyse_moments
 from dyadsync.pipeline.config import PipelineConfig
 from dyadsync.simulate import simulate_synchrony
+from dyadsync.stats import cliffs_delta, cohens_d, fdr_bh, permutation_test, stouffer
 
 
 @pytest.fixture(autouse=True)

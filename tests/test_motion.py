@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import textured_background
 
 from dyadsync.errors import ConfigError
 from dyadsync.features import ROI, motion_energy, to_wide
-from conftest import textured_background
 
 
 def _block_frames(n=12, h=60, w=120, step=3, size=10):

@@ -8,12 +8,12 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 from dyadsync.io.events import read_events
 from dyadsync.pipeline import OUTPUTS, config_from_dict, load_pipeline
 from dyadsync.pipeline.session import analyse_features
 from dyadsync.simulate import simulate_dyad
-from conftest import ROOT
 
 
 def test_outputs_exist_with_documented_columns(sample_run):
@@ -120,8 +120,8 @@ def _small_session(make_video, tmp_path):
 def test_rerun_without_codes_removes_the_earlier_moment_files(make_video, tmp_path):
     import warnings
 
-    from dyadsync.pipeline import run_session
     from dyadsync.moments.session import MOMENT_TABLES
+    from dyadsync.pipeline import run_session
 
     video, codes, config = _small_session(make_video, tmp_path)
     out = tmp_path / "out"

@@ -14,15 +14,16 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 from dyadsync.errors import ConfigError, DyadsyncWarning
 from dyadsync.features import ROI, face, pose_and_face
 from dyadsync.features import _mediapipe as engine
 from dyadsync.features.face import FEATURES as FACE_FEATURES
 from dyadsync.features.persons import head_region
-from dyadsync.features.pose import FEATURES as POSE_FEATURES, pose_series
+from dyadsync.features.pose import FEATURES as POSE_FEATURES
+from dyadsync.features.pose import pose_series
 from dyadsync.pipeline import config_from_dict, load_pipeline
-from conftest import ROOT
 
 
 def _series(features: pd.DataFrame, person: str, feature: str) -> tuple[np.ndarray, np.ndarray]:
@@ -225,7 +226,6 @@ def _clip_frames(path, n, rate_hz=10.0):
 def pexels_roll(shared_data, tmp_path_factory):
     """Roll of the real face clip, as recorded and rotated in-plane clockwise by known angles."""
     import cv2
-
     from conftest import write_video
 
     clip = shared_data / "media" / "pyfeat_WolfgangLanger_Pexels_face.mp4"

@@ -18,7 +18,7 @@ def _table(times, a, b, artefact=None):
 def test_feature_tables_join_with_their_categories_united():
     import pandas as pd
 
-    from dyadsync.features._table import concat_tables, feature_names
+    from dyadsync.io.tables import concat_tables, feature_names
 
     pose = long_table(np.arange(3.0), {("B", "speed"): np.array([1.0, 2, 3]), ("A", "speed"): np.zeros(3)})
     voice = long_table(np.arange(2.0) / 100, {("A", "f0"): np.array([100.0, np.nan])})

@@ -61,8 +61,9 @@ def test_session_report_in_browser(browser, sample_run):
 
 
 def test_batch_report_in_browser_links_to_session_reports(browser, tmp_path):
-    from dyadsync.pipeline.batch import run_batch
     from conftest import SAMPLE
+
+    from dyadsync.pipeline.batch import run_batch
 
     result = run_batch(SAMPLE / "manifest.csv", tmp_path / "batch", quiet=True)
     page, problems = open_page(browser, result.report)
@@ -79,8 +80,9 @@ def test_batch_report_in_browser_links_to_session_reports(browser, tmp_path):
 
 def test_batch_report_across_dyads_in_browser(browser, tmp_path):
     """Two dyads (the sample twice): combined tests, mixed model, grand-average curve and pseudo-dyads."""
-    from dyadsync.pipeline.batch import run_batch
     from conftest import SAMPLE
+
+    from dyadsync.pipeline.batch import run_batch
 
     (tmp_path / "short_epochs.toml").write_text("[moments]\nepoch_s = 5\n")
     rows = [f"s{i},dyad{i},{SAMPLE / 'dyad_session.mp4'},{SAMPLE / 'moments_of_meeting.csv'},short_epochs.toml"

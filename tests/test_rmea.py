@@ -10,11 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 import rmea_literal as lit
+
 from dyadsync.errors import AnalysisError, ConfigError
 from dyadsync.io.mea_files import read_mea_series
-from dyadsync.synchrony.rmea import lag_column_names, mea_ccf, mea_scale, mea_smooth, rmea_summaries
+from dyadsync.synchrony.rmea import (
+    lag_column_names,
+    mea_ccf,
+    mea_scale,
+    mea_smooth,
+    rmea_summaries,
+)
 
 REFERENCE = "normal_200_01_ccf_w60_i30_l5_fisherz_abs.csv"
 NUMERIC = ["all_lags", "s1_lead", "s2_lead", "lag_zero", "s1_lead_0", "s2_lead_0", "bestLag", "grandAver"]

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from dyadsync.errors import AnalysisError
+from dyadsync.stats import cohens_d
 from dyadsync.synchrony import global_index, summarize, windowed_cross_correlation
 from dyadsync.synchrony.surrogates import (
     circular_shift,
-    cohens_d,
     compare,
     compare_groups,
     iaaft,

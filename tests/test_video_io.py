@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import warnings
 from fractions import Fraction
 
 import numpy as np

@@ -7,12 +7,15 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-
-from conftest import ROOT, SAMPLE
+from conftest import SAMPLE
 
 from dyadsync.errors import DyadsyncWarning, EventsError, InputError, NoAudioError
 from dyadsync.features.diarize import (
-    SpeakerActivity, activity_auto, activity_from_events, activity_segments, assign_by_mouth,
+    SpeakerActivity,
+    activity_auto,
+    activity_from_events,
+    activity_segments,
+    assign_by_mouth,
     diarization_error_rate,
 )
 from dyadsync.features.pitch import intensity_track, pitch_track
@@ -274,7 +277,8 @@ def test_min_duration_viterbi_is_exact():
     """The decoder finds the best path with runs of at least d frames (checked against all 2^12 paths)."""
     from itertools import product
 
-    from dyadsync.features.diarize import _runs, _viterbi_min_duration
+    from dyadsync._arrays import true_runs as _runs
+    from dyadsync.features.diarize import _viterbi_min_duration
 
     rng = np.random.default_rng(4)
     for d in (1, 3):

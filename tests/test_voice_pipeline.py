@@ -8,7 +8,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT, SAMPLE, moving_blocks
 
 from dyadsync.cli import main

@@ -7,6 +7,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from .errors import ConfigError
 
 
@@ -35,3 +37,15 @@ def suggest(word: str, candidates: Iterable[str]) -> str:
     """A ``" (did you mean 'x'?)"`` suffix for the closest candidate, or an empty string."""
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def rng_from(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """The one randomness convention: a ``seed`` argument is an int (a new Generator seeded with it), a
+    :class:`numpy.random.Generator` (used as it is, so a caller can thread one stream through several calls) or
+    None (fresh entropy: not reproducible)."""
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def seed_value(seed: int | np.random.Generator | None) -> int | None:
+    """What to record as the seed: the integer, or None for a Generator passed in."""
+    return None if isinstance(seed, np.random.Generator) else seed

@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._arrays import true_runs
 from ._validate import check_option, check_positive
 from .errors import AnalysisError
-from .features._table import SCENE, to_wide
+from .io.tables import SCENE, to_wide
 
 #: Sample times within this fraction of an interval from a regular grid count as regular.
 GRID_TOLERANCE = 0.05
@@ -211,8 +212,7 @@ def _fill_gaps(values: np.ndarray, max_len: int) -> tuple[np.ndarray, int]:
         if not nan.any() or nan.all():
             continue
         # Runs of NaN: start and end indices.
-        edges = np.diff(np.concatenate([[0], nan.astype(int), [0]]))
-        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        starts, ends = true_runs(nan)
         interp = np.interp(idx, idx[~nan], col[~nan])
         for s, e in zip(starts, ends):
             if e - s <= max_len and s > 0 and e < len(col):

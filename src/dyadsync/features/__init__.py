@@ -10,7 +10,7 @@ its parameters, the sampling rate and the package version.
 one pass over the video.
 """
 
-from ._table import SCENE, long_table, to_wide
+from ..io.tables import SCENE, long_table, to_wide
 from .face import face, pose_and_face
 from .motion import motion_energy
 from .persons import ROI, default_rois, head_region, parse_rois

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from .._arrays import true_runs
 from .._parallel import max_threads, release_memory
 from ..errors import AnalysisError, ConfigError, InputError
 from ..io.video import DecodeStats, VideoInfo, iter_frames, probe_video
@@ -268,7 +269,11 @@ class _Person:
             self.last_ms = -1
             if settings.face and settings.blendshapes_model:
                 from mediapipe.tasks.python import BaseOptions
-                from mediapipe.tasks.python.vision import FaceLandmarker, FaceLandmarkerOptions, RunningMode
+                from mediapipe.tasks.python.vision import (
+                    FaceLandmarker,
+                    FaceLandmarkerOptions,
+                    RunningMode,
+                )
 
                 options = FaceLandmarkerOptions(
                     base_options=BaseOptions(model_asset_path=str(settings.blendshapes_model)),
@@ -682,16 +687,10 @@ def fill_short_gaps(times_s: np.ndarray, values: np.ndarray, max_gap_s: float) -
         nan = np.isnan(col)
         if not nan.any() or nan.all():
             continue
-        for s, e in nan_runs(nan):
+        for s, e in zip(*true_runs(nan)):
             if e - s <= max_len and s > 0 and e < n:
                 col[s:e] = np.interp(times_s[s:e], times_s[[s - 1, e]], col[[s - 1, e]])
     return out
-
-
-def nan_runs(missing: np.ndarray) -> list[tuple[int, int]]:
-    """Start and end (exclusive) indices of the runs of True in a boolean array."""
-    edges = np.diff(np.concatenate([[0], np.asarray(missing, dtype=np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
 
 
 def missing_ranges(times_s: np.ndarray, detected: np.ndarray, min_s: float = 0.0) -> list[tuple[float, float]]:
@@ -705,7 +704,7 @@ def missing_ranges(times_s: np.ndarray, detected: np.ndarray, min_s: float = 0.0
         return []
     step = float(np.median(np.diff(times_s))) if len(times_s) > 1 else 0.0
     out = []
-    for s, e in nan_runs(~np.asarray(detected, bool)):
+    for s, e in zip(*true_runs(~np.asarray(detected, bool))):
         end = times_s[e] if e < len(times_s) else times_s[-1] + step
         if end - times_s[s] >= min_s - 1e-9:
             out.append((round(float(times_s[s]), 3), round(float(end), 3)))

@@ -31,10 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._arrays import true_runs
 from .._validate import check_positive
 from ..errors import AnalysisError, DyadsyncWarning, InputError
-from ..io.audio import Audio
-from .pitch import frame_times, intensity_track
+from .pitch import intensity_track
 
 
 @dataclass
@@ -75,12 +75,6 @@ class SpeakerActivity:
 # ------------------------------------------------------------------------------------------ frame utilities
 
 
-def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (exclusive) indices of the runs of True in a boolean vector."""
-    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
-
-
 def bridge_gaps(mask: np.ndarray, max_gap: int, *, min_run: int = 0, blocked: np.ndarray | None = None) -> np.ndarray:
     """Fill interior runs of False no longer than ``max_gap`` frames, then drop runs of True shorter than ``min_run``.
 
@@ -100,12 +94,12 @@ def bridge_gaps(mask: np.ndarray, max_gap: int, *, min_run: int = 0, blocked: np
     """
     out = np.asarray(mask, dtype=bool).copy()
     if max_gap > 0:
-        s, e = _runs(~out)
+        s, e = true_runs(~out)
         for a, b in zip(s, e):
             if a > 0 and b < out.size and b - a <= max_gap and (blocked is None or not blocked[a:b].any()):
                 out[a:b] = True
     if min_run > 1:
-        s, e = _runs(out)
+        s, e = true_runs(out)
         for a, b in zip(s, e):
             if b - a < min_run:
                 out[a:b] = False
@@ -705,7 +699,7 @@ def activity_segments(activity: SpeakerActivity, *, bridge_s: float = 1.0, min_s
         others = np.delete(activity.active, k, axis=1).any(axis=1)
         m = bridge_gaps(activity.active[:, k], int(round(bridge_s / step)), min_run=int(round(min_s / step)),
                         blocked=others)
-        s, e = _runs(m)
+        s, e = true_runs(m)
         for a, b in zip(s, e):
             rows.append((activity.times_s[a] - step / 2, activity.times_s[b - 1] + step / 2, speaker))
     table = pd.DataFrame(rows, columns=["onset_s", "offset_s", "speaker"])

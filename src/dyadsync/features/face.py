@@ -38,7 +38,13 @@ from ._mediapipe import (
 )
 from ._table import persons_table
 from .persons import DEFAULT_PERSONS, ROI, default_rois
-from .pose import DEFAULT_MAX_GAP_S, DEFAULT_RATE_HZ, DEFAULT_WARN_GAP_S, _check, pose_table
+from .pose import (
+    DEFAULT_MAX_GAP_S,
+    DEFAULT_RATE_HZ,
+    DEFAULT_WARN_GAP_S,
+    _check,
+    pose_table,
+)
 
 #: Per-person features of this extractor.
 FEATURES = (

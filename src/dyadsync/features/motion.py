@@ -23,9 +23,9 @@ import pandas as pd
 
 from .. import __version__
 from .._validate import check_positive
+from ..io.tables import SCENE, long_table
 from ..io.video import DecodeStats, iter_frames, probe_video
-from ._table import SCENE, long_table
-from .persons import ROI, DEFAULT_PERSONS, default_rois
+from .persons import DEFAULT_PERSONS, ROI, default_rois
 
 #: Per-person features of this extractor.
 FEATURES = ("motion_energy", "motion_energy_pct")

@@ -20,12 +20,17 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from .._arrays import true_runs
 from .._validate import check_positive
 from ..errors import DyadsyncWarning, EventsError, InputError, NoAudioError
 from ..io.audio import Audio, check_not_silent, read_audio
-from ._table import long_table
+from ..io.tables import long_table
 from .diarize import (
-    SpeakerActivity, _runs, activity_auto, activity_from_channels, activity_from_events, assign_by_mouth,
+    SpeakerActivity,
+    activity_auto,
+    activity_from_channels,
+    activity_from_events,
+    assign_by_mouth,
     bridge_gaps,
 )
 from .persons import DEFAULT_PERSONS
@@ -355,13 +360,13 @@ def turn_table(
         level = grp["intensity_db"].to_numpy(float)
         nuclei = syllable_nuclei(level, f0, speaking, silence_db=silence_db, min_dip_db=min_dip_db)
         turns = bridge_gaps(speaking, int(round(bridge_s / step)))
-        starts, ends = _runs(turns)
+        starts, ends = true_runs(turns)
         for a, b in zip(starts, ends):
             seg = slice(a, b)
             sp = speaking[seg]
             ff = f0[seg]
             ff = ff[np.isfinite(ff)]
-            gap_s, gap_e = _runs(~sp)
+            gap_s, gap_e = true_runs(~sp)
             pauses = [(e - s) * step for s, e in zip(gap_s, gap_e) if (e - s) * step >= min_pause_s - 1e-9]
             duration = (b - a) * step
             phonation = duration - sum(pauses)

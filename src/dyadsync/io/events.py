@@ -540,7 +540,7 @@ def write_eaf(
     author, date : str
         Header attributes; fixed defaults keep the output reproducible.
     """
-    from xml.sax.saxutils import quoteattr, escape
+    from xml.sax.saxutils import escape, quoteattr
 
     ev = events.reset_index(drop=True)
     tier_of = ev["scheme"].where(ev["scheme"].astype(bool), ev["code"]).astype(str)

@@ -19,8 +19,8 @@ import pandas as pd
 
 from .._validate import check_positive
 from ..errors import DyadsyncWarning, MEAFileError
-from ..features._table import long_table, to_wide
 from .store import atomic_open
+from .tables import long_table, to_wide
 
 FEATURE = "motion_energy"
 _SPLIT = re.compile(r"[\s,;]+")

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from .._parallel import max_threads
-from ._clock import time_origin_s
 from ..errors import DyadsyncWarning, VideoError
+from ._clock import time_origin_s
 
 #: Fraction of the frames announced by the container that must be decoded before a file counts as complete.
 COMPLETE_FRACTION = 0.98

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .._arrays import true_runs
 from .._validate import check_positive
 from ..errors import AnalysisError
 from .matching import TOLERANCES_S, _assign, matching_scores
@@ -185,8 +186,7 @@ def consensus_events(
         counts = np.sum([bin_events(ev[ev["coder"] == c], duration_s=duration_s, bin_s=bin_s) for c in coders],
                         axis=0)
         agreed = counts >= need
-        edges = np.diff(np.concatenate([[0], agreed.astype(int), [0]]))
-        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        for a, b in zip(*true_runs(agreed)):
             rows.append((a * bin_s, min(b * bin_s, duration_s), code, f"consensus of >= {need} coders", "consensus",
                          f"bins {a}-{b - 1} ({', '.join(map(str, coders))})"))
     out = pd.DataFrame.from_records(rows, columns=["onset_s", "offset_s", "code", "scheme", "coder", "source"])

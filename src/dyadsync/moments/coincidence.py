@@ -33,9 +33,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validate import check_positive
+from .._validate import check_positive, rng_from, seed_value
 from ..errors import DyadsyncWarning
-from ._stats import coarse_note, permutation_test, rng_from, rotated_trains, seed_value
+from ..stats import permutation_test
+from ._stats import coarse_note, rotated_trains
 
 DIRECTIONS = {
     "peaks_before_events": "synchrony peaks (A) before events (B)",

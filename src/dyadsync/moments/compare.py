@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import check_option, check_positive
+from .._validate import check_option, check_positive, rng_from, seed_value
 from ..errors import AnalysisError
+from ..stats import cohens_d, permutation_test
 from ._series import Grid, Quiet, regular_grid
-from ._stats import circular_shifts, cohens_d, permutation_test, rng_from, seed_value
+from ._stats import circular_shifts
 from .contrasts import _bounds_from_index, _Prefix, epoch_bounds
 
 

@@ -27,10 +27,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .._validate import check_option, check_positive
+from .._arrays import true_runs
+from .._validate import check_option, check_positive, rng_from, seed_value
 from ..errors import AnalysisError, DyadsyncWarning
+from ..stats import cliffs_delta, cohens_d, permutation_test
 from ._series import Grid, Quiet, regular_grid
-from ._stats import circular_shifts, cliffs_delta, cohens_d, permutation_test, rng_from, seed_value
+from ._stats import circular_shifts
 from .guards import event_checks, warn_checks
 
 EPOCHS = ("pre", "during", "post")
@@ -131,8 +133,8 @@ def _shifted_free_means(
 
 def _room(free: np.ndarray, length: int) -> int:
     """How many non-overlapping windows of ``length`` samples fit in the runs of ``free``."""
-    edges = np.diff(np.concatenate([[0], free.astype(int), [0]]))
-    runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    starts, ends = true_runs(free)
+    runs = ends - starts
     return int(np.sum(runs // max(1, length)))
 
 

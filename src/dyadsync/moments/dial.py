@@ -31,9 +31,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validate import check_positive
+from .._arrays import true_runs
+from .._validate import check_positive, rng_from, seed_value
 from ..errors import AnalysisError
-from ._stats import circular_shifts, permutation_test, rng_from, seed_value
+from ..stats import permutation_test
+from ._stats import circular_shifts
 
 
 def dial_grid(dial: pd.DataFrame, raters: Sequence[str], rate_hz: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -139,9 +141,8 @@ def dial_congruence(
 
 
 def _segments(times: np.ndarray, mask: np.ndarray, min_s: float, step: float) -> list[tuple[float, float]]:
-    edges = np.diff(np.concatenate([[0], mask.astype(int), [0]]))
     out = []
-    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+    for a, b in zip(*true_runs(mask)):
         if (b - a) * step >= min_s:
             out.append((float(times[a]), float(times[b - 1])))
     return out

@@ -30,11 +30,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import check_option, check_positive
+from .._arrays import true_runs
+from .._validate import check_option, check_positive, rng_from, seed_value
 from ..errors import AnalysisError, DyadsyncWarning
+from ..stats import permutation_test
 from ._series import Quiet, regular_grid, take
 from ._series import zscore as zscore
-from ._stats import permutation_test, rng_from, seed_value
 from .guards import event_checks, precedence, warn_checks
 
 CLUSTER_COLUMNS = ("cluster", "sign", "start_s", "end_s", "peak_rel_time_s", "centre_rel_time_s", "mass", "p_value")
@@ -400,8 +401,8 @@ def _clusters(
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """(start, end) index pairs (inclusive) of the runs of True in a 1-D mask."""
-    edges = np.diff(np.concatenate([[0], mask.astype(int), [0]]))
-    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1))
+    starts, ends = true_runs(mask)
+    return list(zip(starts, ends - 1))
 
 
 def _max_run_mass(mask: np.ndarray, excess: np.ndarray) -> np.ndarray:

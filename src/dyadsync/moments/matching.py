@@ -25,10 +25,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import check_option, check_positive
+from .._validate import check_option, check_positive, rng_from, seed_value
 from ..errors import DyadsyncWarning
+from ..stats import permutation_test
 from ._series import Quiet
-from ._stats import coarse_note, permutation_test, rng_from, rotated_trains, seed_value
+from ._stats import coarse_note, rotated_trains
 from .guards import precedence
 
 #: Default tolerances of the F1-vs-tolerance curve, s.

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import AnalysisError
-from ._stats import fdr_bh, p_from_z, stouffer
+from ..stats import fdr_bh, p_from_z, stouffer
 
 __all__ = ["across_dyads", "combine_sessions", "epoch_mixed_model", "fdr_bh", "forest_table", "grand_average"]
 

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import check_positive
+from .._arrays import true_runs
+from .._validate import check_positive, rng_from, seed_value
 from ..errors import AnalysisError
 from ._series import regular_grid
-from ._stats import rng_from, seed_value
 
 PEAK_COLUMNS = ("time_s", "sync", "z", "prominence", "width_s", "threshold")
 EPISODE_COLUMNS = ("onset_s", "offset_s", "duration_s", "peak_time_s", "max_sync", "mean_sync", "threshold")
@@ -165,9 +165,8 @@ def synchrony_peaks(
 
 def _episodes(times: np.ndarray, x: np.ndarray, threshold: float, min_s: float, step: float) -> pd.DataFrame:
     above = np.nan_to_num(x, nan=-np.inf) > threshold
-    edges = np.diff(np.concatenate([[0], above.astype(int), [0]]))
     rows = []
-    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+    for a, b in zip(*true_runs(above)):
         duration = (b - a) * step
         if duration < min_s:
             continue

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError, DyadsyncError, DyadsyncWarning
-from ._stats import fdr_bh
+from ..stats import fdr_bh
 from .agreement import coder_agreement, consensus_events
 from .coincidence import event_coincidence
 from .compare import compare_groups, compare_modalities

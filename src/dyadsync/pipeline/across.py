@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError, DyadsyncError
-from ..features._table import feature_names
+from ..io.tables import feature_names
 from ..moments.multilevel import across_dyads
 from ..moments.runs import BATCH_OUTPUTS
 from ..preprocess import prepare_pair

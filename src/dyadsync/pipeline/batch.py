@@ -557,7 +557,13 @@ def _write_across(man: Manifest, result: BatchResult, dataset: dict[str, pd.Data
 
     Returns the ``across`` record of ``batch.json``: ``files`` written and ``notes`` on what was skipped and why.
     """
-    from .across import ACROSS_FILES, MAX_PSEUDO_DYADS, SessionSeries, across_moments, pseudo_dyad_synchrony
+    from .across import (
+        ACROSS_FILES,
+        MAX_PSEUDO_DYADS,
+        SessionSeries,
+        across_moments,
+        pseudo_dyad_synchrony,
+    )
     from .config import config_from_dict
 
     out = result.out_dir / "across"

@@ -24,9 +24,9 @@ from .. import __version__
 from .._parallel import release_memory
 from ..errors import AnalysisError, DyadsyncWarning, InputError
 from ..features import ROI, motion_energy, parse_rois
-from ..features._table import concat_tables, feature_names
 from ..io.events import read_events
 from ..io.store import write_json, write_parquet
+from ..io.tables import concat_tables, feature_names
 from ..io.video import VideoInfo, probe_video
 from ..moments.peaks import shifted_pair_synchrony
 from ..moments.session import MOMENT_TABLES, MomentsResult, analyse_moments
@@ -649,20 +649,3 @@ def surrogate_synchrony(
             min_valid=s.min_valid,
         )
     return out, records
-
-
-def _event_locked(sync: pd.DataFrame, ev: pd.DataFrame, m: Any) -> Any:
-    return event_locked_average(
-        sync["time_s"].to_numpy(),
-        sync["sync"].to_numpy(),
-        ev["onset_s"].to_numpy(),
-        ev["offset_s"].to_numpy(),
-        tmin_s=m.tmin_s,
-        tmax_s=m.tmax_s,
-        test_window_s=tuple(m.test_window_s) if m.test_window_s else None,
-        n_shifts=m.n_shifts,
-        min_shift_s=m.min_shift_s or None,
-        band=m.band,
-        alternative=m.alternative,
-        seed=m.seed,
-    )

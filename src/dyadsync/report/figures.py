@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._arrays import true_runs
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -447,8 +449,7 @@ def detection_qc(features: pd.DataFrame, persons: Sequence[str]) -> "Figure":
         edges = np.append(t, t[-1] + step)
         ok = v > 0
         for flag, colour in ((True, "#8fbf8f"), (False, "#c44536")):
-            runs = np.diff(np.concatenate([[0], (ok == flag).astype(int), [0]]))
-            for s0, s1 in zip(np.flatnonzero(runs == 1), np.flatnonzero(runs == -1)):
+            for s0, s1 in zip(*true_runs(ok == flag)):
                 ax.broken_barh([(edges[s0], edges[s1] - edges[s0])], (k - 0.35, 0.7), color=colour, lw=0)
     ax.set_yticks(range(len(rows)), [f"{p}: {f.split('_')[0]}" for p, f in rows])
     ax.set_ylim(-0.6, len(rows) - 0.4)

@@ -19,8 +19,8 @@ from scipy import signal
 
 from .._validate import check_positive
 from ..errors import ConfigError
-from ..features._table import long_table
 from ..features.persons import DEFAULT_PERSONS
+from ..io.tables import long_table
 
 #: Planted pose parameters with their amplitude (SD at full activity) and mirror sign for the imitating person.
 PARAMETERS: dict[str, tuple[float, float]] = {

@@ -10,7 +10,6 @@ from .rmea import mea_ccf, mea_scale, mea_smooth, rmea_summaries
 from .surrogates import (
     SurrogateResult,
     circular_shift,
-    cohens_d,
     compare,
     compare_groups,
     iaaft_surrogates,
@@ -24,7 +23,6 @@ __all__ = [
     "SurrogateResult",
     "SusyResult",
     "circular_shift",
-    "cohens_d",
     "compare",
     "compare_groups",
     "global_index",

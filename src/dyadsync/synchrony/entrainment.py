@@ -28,7 +28,9 @@ import pandas as pd
 
 from .._validate import check_option, check_positive
 from ..errors import AnalysisError
-from .wcc import SYNC_COLUMNS as SYNC_COLUMNS  # re-exported: the columns of the tables made here
+from .wcc import (
+    SYNC_COLUMNS as SYNC_COLUMNS,  # re-exported: the columns of the tables made here
+)
 from .wcc import empty_sync_table, summarize, sync_table, windowed_cross_correlation
 
 #: Turn-table columns that entrainment can use, by short name.

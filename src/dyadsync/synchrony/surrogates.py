@@ -33,9 +33,17 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_option, check_positive
+from .._validate import check_positive
 from ..errors import AnalysisError, ConfigError, DyadsyncWarning
-from .wcc import WCC, Z_CLIP, _pearson_from_sums, _quiet_nanmean, check_summary, windowed_cross_correlation
+from ..stats import cohens_d
+from .wcc import (
+    WCC,
+    Z_CLIP,
+    _pearson_from_sums,
+    _quiet_nanmean,
+    check_summary,
+    windowed_cross_correlation,
+)
 
 #: Per-window summaries a surrogate result can hold (as in :func:`dyadsync.synchrony.summarize`).
 
@@ -100,28 +108,6 @@ class SurrogateResult:
 
 
 # ---------------------------------------------------------------------------------------------- comparisons
-
-
-def cohens_d(x: Sequence[float], y: Sequence[float]) -> float:
-    """Cohen's d of ``x`` against ``y`` with the pooled standard deviation (signed: positive when x is larger).
-
-    Parameters
-    ----------
-    x, y : sequence of float
-        Two samples (missing values are ignored). rMEA's ``cohens_d`` is the absolute value of this.
-
-    Returns
-    -------
-    float
-        NaN when either sample has fewer than two values or both have no spread.
-    """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
-    if len(x) < 2 or len(y) < 2:
-        return math.nan
-    pooled = ((len(x) - 1) * x.var(ddof=1) + (len(y) - 1) * y.var(ddof=1)) / (len(x) + len(y) - 2)
-    return float((x.mean() - y.mean()) / math.sqrt(pooled)) if pooled > 0 else math.nan
 
 
 def compare(real: float, null: Sequence[float]) -> dict[str, float]:
