@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := demo_output
 
-.PHONY: demo test install bench sample clean
+.PHONY: demo test lint install bench sample clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.10-3.12 is needed (python3.11 or python3 on PATH)"; exit 1; }
@@ -22,7 +22,11 @@ demo: $(STAMP)
 		--pipeline pipelines/multimodal.toml --out $(DEMO)
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks sample_data
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks sample_data
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -14,7 +14,7 @@ import time
 import warnings
 
 from dyadsync.pipeline import config_from_dict
-from dyadsync.pipeline.session import _moments_stage, _synchrony_stage
+from dyadsync.pipeline.analysis import _moments_stage, _synchrony_stage
 from dyadsync.simulate import simulate_dyad
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, SAMPLE
 
-from dyadsync.pipeline.batch import read_dataset, run_batch
+from conftest import ROOT, SAMPLE
+from dyadsync.pipeline import read_dataset, run_batch
 from dyadsync.simulate.session import remux_session
 
 CLIP_S = 60.0

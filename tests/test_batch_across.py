@@ -13,8 +13,8 @@ from dyadsync.pipeline.across import (
     across_moments,
     pseudo_dyad_synchrony,
 )
+from dyadsync.pipeline.analysis import analyse_features
 from dyadsync.pipeline.config import load_pipeline
-from dyadsync.pipeline.session import analyse_features
 from dyadsync.simulate import simulate_dyad
 
 
@@ -82,7 +82,7 @@ def test_across_moments_without_codes_or_with_one_dyad():
 
 
 def test_session_summary_reports_detection_and_speech_rates(tmp_path):
-    from dyadsync.pipeline.batch import _session_summary
+    from dyadsync.pipeline.batch_outputs import _session_summary
 
     record = {
         "inputs": {"video": {"duration_s": 100.0}},

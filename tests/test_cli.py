@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from dyadsync.cli import main
 
 

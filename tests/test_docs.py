@@ -6,6 +6,7 @@ import os
 import re
 
 import pandas as pd
+
 from conftest import ROOT
 
 
@@ -30,7 +31,7 @@ def test_readme_shows_exactly_the_two_setup_commands():
 
 
 def test_codebook_documents_every_written_column(sample_run):
-    from dyadsync.pipeline.session import OUTPUTS
+    from dyadsync.pipeline.layout import RUN_FILES as OUTPUTS
 
     codebook = (ROOT / "docs" / "codebook.md").read_text()
     documented = set(re.findall(r"`([a-z0-9_]+)`", codebook))

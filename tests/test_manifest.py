@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SAMPLE
 
+from conftest import SAMPLE
 from dyadsync.errors import ManifestError
 from dyadsync.pipeline.manifest import load_manifest
 

@@ -9,8 +9,8 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from dyadsync.cli import main
 from dyadsync.features import long_table
 from dyadsync.io.mea_files import read_mea_series, write_mea

@@ -14,7 +14,7 @@ from dyadsync.cli import main
 from dyadsync.io.events import write_eaf, write_events_csv
 from dyadsync.io.store import write_json, write_parquet
 from dyadsync.pipeline import config_from_dict
-from dyadsync.pipeline.session import analyse_features
+from dyadsync.pipeline.analysis import analyse_features
 from dyadsync.simulate import simulate_dyad
 
 FAST = {"n_shifts": 99, "n_random": 99, "n_surrogates": 3, "epoch_s": 20.0, "n_baseline": 5, "tmin_s": -20.0,

@@ -9,11 +9,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from dyadsync.moments.multilevel import across_dyads
-from dyadsync.moments.runs import BATCH_OUTPUTS, analyse_runs
 from dyadsync.moments.session import MOMENT_TABLES
+from dyadsync.pipeline.layout import MOMENTS_FILES as BATCH_OUTPUTS
+from dyadsync.pipeline.moments_runs import analyse_runs
 
 DOCS = ROOT / "docs"
 
@@ -34,7 +35,8 @@ def sample_moments(sample_run, tmp_path_factory, sample_dir):
 def test_codebook_documents_every_moments_column(sample_run, sample_moments):
     names = documented()
     codebook = (DOCS / "codebook.md").read_text()
-    for key, fname in MOMENT_TABLES.items():
+    for key in MOMENT_TABLES:
+        fname = f"{key}.parquet"
         assert f"## {fname}" in codebook, fname
         table = pd.read_parquet(sample_run.out_dir / fname)
         assert set(table.columns) <= names, (fname, set(table.columns) - names)

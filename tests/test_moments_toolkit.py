@@ -20,7 +20,7 @@ from dyadsync.moments.agreement import (
     specific_agreement,
 )
 from dyadsync.moments.coincidence import coincidence_rates, event_coincidence, poisson_p
-from dyadsync.moments.compare import compare_groups, compare_modalities
+from dyadsync.moments.compare import compare_event_groups, compare_modalities
 from dyadsync.moments.contrasts import epoch_contrasts
 from dyadsync.moments.dial import dial_congruence, dial_segments, dial_synchrony
 from dyadsync.moments.guards import (
@@ -259,14 +259,14 @@ def test_compare_event_types_and_modalities():
     v = s.values.copy()
     for on, off in zip(ev.loc[ev.code == "MoM", "onset_s"], ev.loc[ev.code == "MoM", "offset_s"]):
         v[(s.times_s >= on) & (s.times_s <= off)] += 1.5
-    r = compare_groups(s.times_s, v, ev, by="code", a="MoM", b="IM", n_permutations=499, seed=1)
+    r = compare_event_groups(s.times_s, v, ev, by="code", a="MoM", b="IM", n_permutations=499, seed=1)
     assert r["p_value"] < 0.01 and r["statistic"] > 0.8 and r["n_a"] == 8
     other = simulate_synchrony(events=ev[["onset_s", "offset_s"]].to_numpy(), seed=12).values
     m = compare_modalities(s.times_s, v, other, ev.loc[ev.code == "MoM", "onset_s"], ev.loc[ev.code == "MoM", "offset_s"],
                            n_shifts=299, seed=2)
     assert m["p_value"] < 0.01 and m["statistic"] > 0.5
     with pytest.raises(AnalysisError, match="no event"):
-        compare_groups(s.times_s, v, ev, by="code", a="MoM", b="rupture", n_permutations=10)
+        compare_event_groups(s.times_s, v, ev, by="code", a="MoM", b="rupture", n_permutations=10)
 
 
 # ------------------------------------------------------------------------------------------------- multilevel

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import textured_background
 
+from conftest import textured_background
 from dyadsync.errors import ConfigError
 from dyadsync.features import ROI, motion_energy, to_wide
 

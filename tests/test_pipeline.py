@@ -8,11 +8,11 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from dyadsync.io.events import read_events
-from dyadsync.pipeline import OUTPUTS, config_from_dict, load_pipeline
-from dyadsync.pipeline.session import analyse_features
+from dyadsync.pipeline import RUN_FILES, config_from_dict, load_pipeline
+from dyadsync.pipeline.analysis import analyse_features
 from dyadsync.simulate import simulate_dyad
 
 
@@ -27,7 +27,7 @@ def test_outputs_exist_with_documented_columns(sample_run):
     assert list(feats.columns) == ["time_s", "person", "feature", "value"]
     assert not list(out.glob(".*.tmp"))
     record = json.loads((out / "run.json").read_text())
-    assert set(record["outputs"]) == set(OUTPUTS.values())
+    assert set(record["outputs"]) == set(RUN_FILES.values())
     # The only warnings are the moments guard-rails: the sample has 4 moments (fewer than 5) in 2 minutes, too
     # short for 60-s epochs of uncoded time and 15-s matching tolerances; nothing else (no artefact, no data
     # problem) is reported.
@@ -135,7 +135,7 @@ def test_rerun_without_codes_removes_the_earlier_moment_files(make_video, tmp_pa
     record = json.loads((out / "run.json").read_text())
     left = {p.name for p in out.iterdir()}
     assert left == set(record["outputs"]), left ^ set(record["outputs"])
-    assert not left & {*MOMENT_TABLES.values(), "events.parquet", "report.html"}
+    assert not left & {*(f"{t}.parquet" for t in MOMENT_TABLES), "events.parquet", "report.html"}
 
 
 def test_a_feature_without_data_is_left_out_and_the_others_go_on():

@@ -14,8 +14,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from dyadsync.errors import ConfigError, DyadsyncWarning
 from dyadsync.features import ROI, face, pose_and_face
 from dyadsync.features import _mediapipe as engine
@@ -226,6 +226,7 @@ def _clip_frames(path, n, rate_hz=10.0):
 def pexels_roll(shared_data, tmp_path_factory):
     """Roll of the real face clip, as recorded and rotated in-plane clockwise by known angles."""
     import cv2
+
     from conftest import write_video
 
     clip = shared_data / "media" / "pyfeat_WolfgangLanger_Pexels_face.mp4"

@@ -30,14 +30,14 @@ def test_feature_tables_join_with_their_categories_united():
     as_strings = pd.concat([t.astype({"person": str, "feature": str}) for t in (pose, voice)], ignore_index=True)
     pd.testing.assert_frame_equal(joined.astype({"person": str, "feature": str}), as_strings)
     assert feature_names(joined) == {"f0", "speed"} and feature_names(joined.iloc[:0]) == set()
-    with pytest.raises(ValueError, match="A/f0: 2 values for 3 times"):
+    with pytest.raises(AnalysisError, match="A/f0: 2 values for 3 times"):
         long_table(np.arange(3.0), {("A", "f0"): np.zeros(2)})
 
 
 def test_regular_series_are_kept_as_they_are():
     t = np.arange(100) / 25
     a, b = np.arange(100.0), np.arange(100.0) ** 2
-    pair = prepare_pair(_table(t, a, b), "m", ["A", "B"])
+    pair = prepare_pair(_table(t, a, b), "m", ["A", "B"], smooth_s=0)
     assert not pair.info["resampled"] and pair.rate_hz == pytest.approx(25)
     np.testing.assert_array_equal(pair.a, a)
     np.testing.assert_array_equal(pair.times_s, t)
@@ -45,7 +45,7 @@ def test_regular_series_are_kept_as_they_are():
 
 def test_irregular_series_are_resampled_and_say_so():
     t = np.cumsum(np.r_[0, np.full(20, 0.04), np.full(20, 0.08)])
-    pair = prepare_pair(_table(t, 2 * t, 3 * t), "m", ["A", "B"], rate_hz=25)
+    pair = prepare_pair(_table(t, 2 * t, 3 * t), "m", ["A", "B"], rate_hz=25, smooth_s=0)
     assert pair.info["resampled"]
     np.testing.assert_allclose(pair.a, 2 * pair.times_s)
     np.testing.assert_allclose(np.diff(pair.times_s), 0.04)
@@ -56,15 +56,15 @@ def test_artefacts_masked_gaps_filled_smoothing_scaling():
     a = np.arange(50.0)
     art = np.zeros(50)
     art[[10, 11]] = 1
-    pair = prepare_pair(_table(t, a, a.copy(), art), "m", ["A", "B"])
+    pair = prepare_pair(_table(t, a, a.copy(), art), "m", ["A", "B"], smooth_s=0)
     assert np.isnan(pair.a[[10, 11]]).all() and pair.info["n_masked_artefacts"] == 2
-    filled = prepare_pair(_table(t, a, a.copy(), art), "m", ["A", "B"], max_gap_s=0.2)
+    filled = prepare_pair(_table(t, a, a.copy(), art), "m", ["A", "B"], max_gap_s=0.2, smooth_s=0)
     np.testing.assert_allclose(filled.a, a)
-    short = prepare_pair(_table(t, a, a.copy(), art), "m", ["A", "B"], max_gap_s=0.1)
+    short = prepare_pair(_table(t, a, a.copy(), art), "m", ["A", "B"], max_gap_s=0.1, smooth_s=0)
     assert np.isnan(short.a[[10, 11]]).all()
     sm = prepare_pair(_table(t, a, a.copy()), "m", ["A", "B"], smooth_s=0.5)
     np.testing.assert_allclose(sm.a[5:-5], a[5:-5])  # a moving average leaves a straight line unchanged
-    sd = prepare_pair(_table(t, a + 10, a.copy()), "m", ["A", "B"], scale="sd")
+    sd = prepare_pair(_table(t, a + 10, a.copy()), "m", ["A", "B"], scale="sd", smooth_s=0)
     assert np.std(sd.a, ddof=1) == pytest.approx(1) and sd.a.min() > 0
 
 
@@ -72,9 +72,9 @@ def test_missing_person_or_feature():
     t = np.arange(10) / 10
     table = _table(t, t, t)
     with pytest.raises(AnalysisError, match="no feature 'x'"):
-        prepare_pair(table, "x", ["A", "B"])
+        prepare_pair(table, "x", ["A", "B"], smooth_s=0)
     with pytest.raises(AnalysisError, match=r"person\(s\) \['C'\]"):
-        prepare_pair(table, "m", ["A", "C"])
+        prepare_pair(table, "m", ["A", "C"], smooth_s=0)
 
 
 def test_resampling_never_interpolates_across_a_gap():
@@ -84,7 +84,7 @@ def test_resampling_never_interpolates_across_a_gap():
     t = t[(t < 8) | (t > 12)]  # no samples at all from 8 to 12 s
     a = 3.0 * t
     a[(t > 4) & (t < 5)] = np.nan  # missing values from 4 to 5 s
-    pair = prepare_pair(_table(t, a, a.copy()), "m", ["A", "B"], rate_hz=10)
+    pair = prepare_pair(_table(t, a, a.copy()), "m", ["A", "B"], rate_hz=10, smooth_s=0)
     assert pair.info["resampled"]
     g = pair.times_s
     valid = np.isfinite(a)
@@ -101,6 +101,20 @@ def test_resampling_never_interpolates_across_a_gap():
             assert v == pytest.approx(3.0 * x)
     assert np.isnan(pair.a[(g > 8) & (g < 12)]).all() and np.isnan(pair.a[(g > 4) & (g < 5)]).all()
     # with gap filling allowed over 5 s, the stretch without samples is interpolated (on the line)
-    filled = prepare_pair(_table(t, a, a.copy()), "m", ["A", "B"], rate_hz=10, max_gap_s=5.0)
+    filled = prepare_pair(_table(t, a, a.copy()), "m", ["A", "B"], rate_hz=10, max_gap_s=5.0, smooth_s=0)
     inside = (g > 8.2) & (g < 11.8)
     np.testing.assert_allclose(filled.a[inside], 3.0 * g[inside])
+
+
+def test_one_source_of_the_preprocessing_defaults():
+    """prepare_pair's keyword defaults, PreprocessParams and the pipeline's [preprocess] section are one."""
+    import dataclasses
+    import inspect
+
+    from dyadsync.pipeline.config import PipelineConfig
+    from dyadsync.preprocess import PreprocessParams
+
+    sig = inspect.signature(prepare_pair).parameters
+    defaults = dataclasses.asdict(PreprocessParams())
+    assert {k: sig[k].default for k in defaults} == defaults
+    assert dataclasses.asdict(PipelineConfig().preprocess) == defaults

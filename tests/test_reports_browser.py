@@ -62,7 +62,6 @@ def test_session_report_in_browser(browser, sample_run):
 
 def test_batch_report_in_browser_links_to_session_reports(browser, tmp_path):
     from conftest import SAMPLE
-
     from dyadsync.pipeline.batch import run_batch
 
     result = run_batch(SAMPLE / "manifest.csv", tmp_path / "batch", quiet=True)
@@ -81,7 +80,6 @@ def test_batch_report_in_browser_links_to_session_reports(browser, tmp_path):
 def test_batch_report_across_dyads_in_browser(browser, tmp_path):
     """Two dyads (the sample twice): combined tests, mixed model, grand-average curve and pseudo-dyads."""
     from conftest import SAMPLE
-
     from dyadsync.pipeline.batch import run_batch
 
     (tmp_path / "short_epochs.toml").write_text("[moments]\nepoch_s = 5\n")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import rmea_literal as lit
 
+import rmea_literal as lit
 from dyadsync.errors import AnalysisError, ConfigError
 from dyadsync.io.mea_files import read_mea_series
 from dyadsync.synchrony.rmea import (

@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAMPLE
 
+from conftest import SAMPLE
 from dyadsync.errors import DyadsyncWarning, EventsError, InputError, NoAudioError
 from dyadsync.features.diarize import (
     SpeakerActivity,

@@ -8,8 +8,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, SAMPLE, moving_blocks
 
+from conftest import ROOT, SAMPLE, moving_blocks
 from dyadsync.cli import main
 from dyadsync.pipeline import run_session
 from dyadsync.pipeline.config import config_from_dict, load_pipeline

@@ -137,7 +137,8 @@ def _cmd_roi_preview(args: argparse.Namespace) -> int:
 
 
 def _cmd_moments(args: argparse.Namespace) -> int:
-    from .moments.runs import BATCH_OUTPUTS, analyse_runs
+    from .pipeline.layout import MOMENTS_FILES
+    from .pipeline.moments_runs import analyse_runs
 
     def progress(msg: str) -> None:
         if not args.quiet:
@@ -148,7 +149,7 @@ def _cmd_moments(args: argparse.Namespace) -> int:
                          csv=args.csv, report=not args.no_report, max_session_figures=args.session_figures,
                          progress=progress)
     failed = (batch.sessions["status"] != "ok").sum()
-    report = Path(args.out) / BATCH_OUTPUTS["report"]
+    report = Path(args.out) / MOMENTS_FILES["report"]
     print(report.resolve() if report.exists() and not args.no_report else Path(args.out).resolve())
     return 1 if failed else 0
 

@@ -19,8 +19,46 @@ from ._validate import check_option, check_positive
 from .errors import AnalysisError
 from .io.tables import SCENE, to_wide
 
+#: Scalings of :func:`prepare_pair`.
+SCALES = ("none", "sd", "z")
+
 #: Sample times within this fraction of an interval from a regular grid count as regular.
 GRID_TOLERANCE = 0.05
+
+
+@dataclass
+class PreprocessParams:
+    """Preprocessing settings (the ``[preprocess]`` section of a pipeline): the one source of their defaults.
+
+    Attributes
+    ----------
+    rate_hz : float, default 0
+        Grid rate in Hz; 0 keeps the native rate (see :func:`prepare_pair`).
+    mask_artefacts : bool, default True
+        Set samples flagged as scene artefacts to NaN.
+    max_gap_s : float, default 0
+        Interpolate runs of NaN up to this long, s (0: leave all gaps).
+    smooth_s : float, default 0.5
+        Width of the centred moving average, s (0: none).
+    scale : {"none", "sd", "z"}, default "none"
+        Scaling of each series.
+    """
+
+    rate_hz: float = 0.0
+    mask_artefacts: bool = True
+    max_gap_s: float = 0.0
+    smooth_s: float = 0.5
+    scale: str = "none"
+
+    def check(self, where: str = "") -> None:
+        """Raise :class:`~dyadsync.errors.ConfigError` for an invalid value (``where`` prefixes the message)."""
+        w = f"{where} " if where else ""
+        check_option(f"{w}scale", self.scale, SCALES)
+        for name in ("rate_hz", "max_gap_s", "smooth_s"):
+            check_positive(f"{w}{name}", getattr(self, name), allow_zero=True)
+
+
+_DEFAULT = PreprocessParams()
 
 
 @dataclass
@@ -56,11 +94,11 @@ def prepare_pair(
     feature: str,
     persons: Sequence[str],
     *,
-    rate_hz: float | None = None,
-    mask_artefacts: bool = True,
-    max_gap_s: float = 0.0,
-    smooth_s: float = 0.0,
-    scale: str = "none",
+    rate_hz: float | None = _DEFAULT.rate_hz,
+    mask_artefacts: bool = _DEFAULT.mask_artefacts,
+    max_gap_s: float = _DEFAULT.max_gap_s,
+    smooth_s: float = _DEFAULT.smooth_s,
+    scale: str = _DEFAULT.scale,
 ) -> Pair:
     """Extract one feature for two persons and put it on a regular grid, masked, smoothed and scaled.
 
@@ -72,14 +110,14 @@ def prepare_pair(
         Feature name, e.g. ``"motion_energy"``.
     persons : sequence of two str
         Person A and person B.
-    rate_hz : float or None
-        Grid rate in Hz. None keeps the native rate (mean sample interval) and resamples only if the samples
+    rate_hz : float or None, default 0
+        Grid rate in Hz. 0 or None keeps the native rate (mean sample interval) and resamples only if the samples
         are irregular (variable frame rate, frames taken at a stride).
     mask_artefacts : bool, default True
         Set samples flagged by the ``scene``/``artefact`` feature to NaN.
     max_gap_s : float, default 0
         Linearly interpolate runs of NaN no longer than this many seconds (0: leave all gaps).
-    smooth_s : float, default 0
+    smooth_s : float, default 0.5
         Width in seconds of a centred moving average (0: none). The average ignores NaN and needs at least half
         of its samples.
     scale : {"none", "sd", "z"}
@@ -94,8 +132,13 @@ def prepare_pair(
     ------
     AnalysisError
         When the feature or a person is missing from the table, or a series holds no finite value.
+
+    See Also
+    --------
+    PreprocessParams : the same settings as one object; ``prepare_pair(..., **dataclasses.asdict(params))``.
     """
-    check_option("scale", scale, ("none", "sd", "z"))
+    check_option("scale", scale, SCALES)
+    rate_hz = rate_hz or None
     max_gap_s = check_positive("max_gap_s", max_gap_s, allow_zero=True)
     smooth_s = check_positive("smooth_s", smooth_s, allow_zero=True)
     persons = tuple(persons)

@@ -94,3 +94,36 @@ class Quiet:
 
     def __exit__(self, *exc: object) -> None:
         self._ctx.__exit__(*exc)
+
+
+class RangeMeans:
+    """Mean of a series over sample ranges ``[start, stop)`` from prefix sums (NaN ignored)."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        ok = np.isfinite(x)
+        self.sum = np.concatenate([[0.0], np.cumsum(np.where(ok, x, 0.0))])
+        self.cnt = np.concatenate([[0], np.cumsum(ok)])
+        self.n = len(x)
+
+    def mean(self, start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a = np.clip(start, 0, self.n)
+        b = np.clip(stop, 0, self.n)
+        c = self.cnt[b] - self.cnt[a]
+        with Quiet(), np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(c > 0, (self.sum[b] - self.sum[a]) / c, np.nan), c
+
+
+def epoch_bounds_from_index(
+    on: np.ndarray, off: np.ndarray, step_s: float, epoch_s: float
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Sample ranges ``[start, stop)`` of the PRE, DURING and POST epoch of events at sample indices ``on`` to
+    ``off`` (a point event, ``off <= on``, gets a DURING epoch of ``epoch_s`` centred on it)."""
+    length = max(1, int(round(epoch_s / step_s)))
+    point = off <= on
+    during_start = np.where(point, on - length // 2, on)
+    during_stop = np.where(point, on - length // 2 + length, off + 1)
+    return {
+        "pre": (on - length, on),
+        "during": (during_start, during_stop),
+        "post": (off + 1, off + 1 + length),
+    }

@@ -24,7 +24,7 @@ import pandas as pd
 from .._arrays import true_runs
 from .._validate import check_positive
 from ..errors import AnalysisError
-from .matching import TOLERANCES_S, _assign, matching_scores
+from .matching import TOLERANCES_S, matching_scores, optimal_pairs
 
 
 def bin_events(events: pd.DataFrame, *, duration_s: float, bin_s: float = 1.0) -> np.ndarray:
@@ -131,7 +131,7 @@ def coder_agreement(
             psa, nsa = specific_agreement(binned[ca], binned[cb])
             f1_main = float("nan")
             for tol in tols:
-                m = len(_assign(on_a, on_b, tol)[0])
+                m = len(optimal_pairs(on_a, on_b, tol)[0])
                 f1 = matching_scores(m, len(on_a), len(on_b))[2]
                 curve.append({"code": code, "coder_a": ca, "coder_b": cb, "tolerance_s": tol, "n_matched": m,
                               "f1": f1})

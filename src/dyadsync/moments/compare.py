@@ -1,6 +1,6 @@
 """Comparisons within a session: between event types (or coders), and between modalities.
 
-* **Event types / coders** (:func:`compare_groups`): is synchrony during events of type A different from
+* **Event types / coders** (:func:`compare_event_groups`): is synchrony during events of type A different from
   synchrony during events of type B (moments of meeting vs innovative moments vs ruptures; coder 1's moments vs
   coder 2's)? Statistic: mean z during A events minus mean z during B events. Null: the labels are permuted among
   the events of both groups (the groups are exchangeable under the null hypothesis that they do not differ); for
@@ -24,17 +24,17 @@ import pandas as pd
 from .._validate import check_option, check_positive, rng_from, seed_value
 from ..errors import AnalysisError
 from ..stats import cohens_d, permutation_test
-from ._series import Grid, Quiet, regular_grid
+from ._series import Grid, Quiet, RangeMeans, epoch_bounds_from_index, regular_grid
 from ._stats import circular_shifts
-from .contrasts import _bounds_from_index, _Prefix, epoch_bounds
+from .contrasts import epoch_bounds
 
 
 def _during_means(grid: Grid, onsets: np.ndarray, offsets: np.ndarray, epoch_s: float) -> np.ndarray:
     start, stop = epoch_bounds(grid, onsets, offsets, epoch_s)["during"]
-    return _Prefix(grid.z).mean(start, stop)[0]
+    return RangeMeans(grid.z).mean(start, stop)[0]
 
 
-def compare_groups(
+def compare_event_groups(
     times_s: np.ndarray,
     values: np.ndarray,
     events: pd.DataFrame,
@@ -99,10 +99,10 @@ def compare_groups(
     onsets = sub["onset_s"].to_numpy(float)[ok]
     pairs = np.empty((0, 2), dtype=int)
     if pair_within_s is not None:
-        from .matching import _assign
+        from .matching import optimal_pairs
 
         ia, ib = np.flatnonzero(labels), np.flatnonzero(~labels)
-        ea, eb = _assign(onsets[ib], onsets[ia], float(pair_within_s))  # (a index, b index) into ia, ib
+        ea, eb = optimal_pairs(onsets[ib], onsets[ia], float(pair_within_s))  # (a index, b index) into ia, ib
         pairs = np.column_stack([ia[ea], ib[eb]])
     loose = np.setdiff1d(np.arange(len(labels)), pairs.ravel())
     null = np.empty(n_permutations)
@@ -184,12 +184,12 @@ def compare_modalities(
     if len(on) == 0:
         raise AnalysisError("no event lies within the synchrony series")
 
-    pa, pb = _Prefix(ga.z), _Prefix(gb.z)
+    pa, pb = RangeMeans(ga.z), RangeMeans(gb.z)
     on_idx, off_idx = ga.index(on), ga.index(off)
 
     def stats_for(starts: np.ndarray) -> np.ndarray:
         # starts: (m, n_events) onset indices -> (m,) mean z during the events in A minus in B
-        start, stop = _bounds_from_index(starts, starts + (off_idx - on_idx)[None, :], ga.step_s, epoch_s)["during"]
+        start, stop = epoch_bounds_from_index(starts, starts + (off_idx - on_idx)[None, :], ga.step_s, epoch_s)["during"]
         with Quiet():
             return np.nanmean(pa.mean(start, stop)[0], axis=1) - np.nanmean(pb.mean(start, stop)[0], axis=1)
 

@@ -31,7 +31,7 @@ from .._arrays import true_runs
 from .._validate import check_option, check_positive, rng_from, seed_value
 from ..errors import AnalysisError, DyadsyncWarning
 from ..stats import cliffs_delta, cohens_d, permutation_test
-from ._series import Grid, Quiet, regular_grid
+from ._series import Grid, Quiet, RangeMeans, epoch_bounds_from_index, regular_grid
 from ._stats import circular_shifts
 from .guards import event_checks, warn_checks
 
@@ -70,42 +70,11 @@ def uncoded_mask(grid: Grid, onsets_s: np.ndarray, offsets_s: np.ndarray, margin
     return np.cumsum(coded)[: grid.n] == 0
 
 
-class _Prefix:
-    """Mean of a series over sample ranges ``[start, stop)`` from prefix sums (NaN ignored)."""
-
-    def __init__(self, x: np.ndarray) -> None:
-        ok = np.isfinite(x)
-        self.sum = np.concatenate([[0.0], np.cumsum(np.where(ok, x, 0.0))])
-        self.cnt = np.concatenate([[0], np.cumsum(ok)])
-        self.n = len(x)
-
-    def mean(self, start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        a = np.clip(start, 0, self.n)
-        b = np.clip(stop, 0, self.n)
-        c = self.cnt[b] - self.cnt[a]
-        with Quiet(), np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(c > 0, (self.sum[b] - self.sum[a]) / c, np.nan), c
-
-
 def epoch_bounds(
     grid: Grid, onsets_s: np.ndarray, offsets_s: np.ndarray, epoch_s: float
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Sample ranges ``[start, stop)`` of the PRE, DURING and POST epoch of every event."""
-    return _bounds_from_index(grid.index(onsets_s), grid.index(offsets_s), grid.step_s, epoch_s)
-
-
-def _bounds_from_index(
-    on: np.ndarray, off: np.ndarray, step_s: float, epoch_s: float
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    length = max(1, int(round(epoch_s / step_s)))
-    point = off <= on
-    during_start = np.where(point, on - length // 2, on)
-    during_stop = np.where(point, on - length // 2 + length, off + 1)
-    return {
-        "pre": (on - length, on),
-        "during": (during_start, during_stop),
-        "post": (off + 1, off + 1 + length),
-    }
+    return epoch_bounds_from_index(grid.index(onsets_s), grid.index(offsets_s), grid.step_s, epoch_s)
 
 
 def _shifted_free_means(
@@ -245,7 +214,7 @@ def epoch_contrasts(
                           tmax_s=epoch_s, min_events=min_events)
     notes = warn_checks(checks, f"epoch contrasts{' of ' + code if code else ''}")
     rng = rng_from(seed)
-    pz, praw = _Prefix(grid.z), _Prefix(grid.values)
+    pz, praw = RangeMeans(grid.z), RangeMeans(grid.values)
     bounds = epoch_bounds(grid, onsets, offsets, epoch_s)
     summarise = np.nanmean if centrality == "mean" else np.nanmedian
     rows, epoch_rows = [], []
@@ -295,7 +264,7 @@ def epoch_contrasts(
             random_centres = summarise(null_means, axis=1)
             # the same epochs of the shifted events, against the uncoded time of the shifted events
             sh_on = (on_idx[None, :] + shifts[:, None]) % grid.n
-            sh_bounds = _bounds_from_index(sh_on, sh_on + (off_idx - on_idx)[None, :], grid.step_s, epoch_s)[name]
+            sh_bounds = epoch_bounds_from_index(sh_on, sh_on + (off_idx - on_idx)[None, :], grid.step_s, epoch_s)[name]
             shifted, _ = pz.mean(*sh_bounds)
             null = summarise(shifted, axis=1) - null_free_mean
         observed = centre - free_mean

@@ -78,7 +78,7 @@ def match_events(peak_times_s: np.ndarray, event_times_s: np.ndarray, tolerance_
     """
     peaks = np.asarray(peak_times_s, float)
     events = np.asarray(event_times_s, float)
-    ev_i, pk_i = _assign(peaks, events, tolerance_s)
+    ev_i, pk_i = optimal_pairs(peaks, events, tolerance_s)
     out = pd.DataFrame({
         "event": ev_i,
         "peak": pk_i,
@@ -89,7 +89,7 @@ def match_events(peak_times_s: np.ndarray, event_times_s: np.ndarray, tolerance_
     return out.sort_values("event_time_s").reset_index(drop=True)
 
 
-def _assign(peaks: np.ndarray, events: np.ndarray, tolerance_s: float) -> tuple[np.ndarray, np.ndarray]:
+def optimal_pairs(peaks: np.ndarray, events: np.ndarray, tolerance_s: float) -> tuple[np.ndarray, np.ndarray]:
     """Event and peak indices of the optimal matching (most pairs within tolerance, then least total |latency|)."""
     from scipy.optimize import linear_sum_assignment
 
@@ -194,7 +194,7 @@ def peak_event_matching(
 
     def f1_and_latency(pk: np.ndarray) -> tuple[np.ndarray, float]:
         f1 = np.array([matching_scores(max_matches(pk, events, tol), len(pk), len(events))[2] for tol in tols])
-        e_i, p_i = _assign(pk, events, tolerance_s)
+        e_i, p_i = optimal_pairs(pk, events, tolerance_s)
         latency = float(np.median(pk[p_i] - events[e_i])) if len(e_i) else np.nan
         return f1, latency
 
@@ -205,7 +205,7 @@ def peak_event_matching(
     lo_q, hi_q = (1 - band) / 2 * 100, (1 + band) / 2 * 100
     curve_rows = []
     for j, tol in enumerate(tols):
-        e_i, _ = _assign(peaks, events, tol)
+        e_i, _ = optimal_pairs(peaks, events, tol)
         precision, recall, f1 = matching_scores(len(e_i), len(peaks), len(events))
         t = permutation_test(f1, null_f1[:, j], alternative, discrete=True)
         curve_rows.append({

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,29 +21,28 @@ from ..errors import AnalysisError, DyadsyncError, DyadsyncWarning
 from ..stats import fdr_bh
 from .agreement import coder_agreement, consensus_events
 from .coincidence import event_coincidence
-from .compare import compare_groups, compare_modalities
+from .compare import compare_event_groups, compare_modalities
 from .contrasts import EPOCH_COLUMNS, epoch_contrasts
 from .epochs import CLUSTER_COLUMNS, event_locked_average
 from .matching import MATCH_COLUMNS, peak_event_matching
+from .params import ANALYSES, MomentsParams
 from .peaks import EPISODE_COLUMNS, PEAK_COLUMNS, synchrony_peaks
 
-#: Analyses a session can run (``[moments] analyses``).
-ANALYSES = ("event_locked", "contrasts", "peaks", "matching", "coincidence", "compare", "agreement")
-
-#: Tables of a session's moments analyses and their file names in a run folder.
-MOMENT_TABLES = {
-    "moments": "moments.parquet",
-    "moment_tests": "moment_tests.parquet",
-    "moment_clusters": "moment_clusters.parquet",
-    "moment_epochs": "moment_epochs.parquet",
-    "sync_peaks": "sync_peaks.parquet",
-    "sync_episodes": "sync_episodes.parquet",
-    "moment_matches": "moment_matches.parquet",
-    "moment_f1": "moment_f1.parquet",
-    "moment_correlogram": "moment_correlogram.parquet",
-    "coder_agreement": "coder_agreement.parquet",
-    "coder_f1": "coder_f1.parquet",
-}
+#: Tables of a session's moments analyses, in the order they are written (a run folder stores each as
+#: ``<name>.parquet``: :mod:`dyadsync.pipeline.layout`).
+MOMENT_TABLES = (
+    "moments",
+    "moment_tests",
+    "moment_clusters",
+    "moment_epochs",
+    "sync_peaks",
+    "sync_episodes",
+    "moment_matches",
+    "moment_f1",
+    "moment_correlogram",
+    "coder_agreement",
+    "coder_f1",
+)
 
 #: Leading columns of the tests table (the rest follow in the order the analyses add them).
 TEST_COLUMNS = ("feature", "code", "analysis", "statistic_name", "statistic", "p_value", "q_value", "z_surrogate",
@@ -76,10 +75,6 @@ class MomentsResult:
         return self.tables[name]
 
 
-def _p(params: Any, name: str) -> Any:
-    return params[name] if isinstance(params, Mapping) else getattr(params, name)
-
-
 def analysis_units(events: pd.DataFrame, coders: str = "consensus", *, duration_s: float | None = None,
                    tolerance_s: float = 15.0) -> list[tuple[str, pd.DataFrame]]:
     """The sets of events analysed as one "code": one per code; with several coders, their consensus (default),
@@ -100,7 +95,7 @@ def analysis_units(events: pd.DataFrame, coders: str = "consensus", *, duration_
 def analyse_moments(
     synchrony: pd.DataFrame,
     events: pd.DataFrame,
-    params: Any,
+    params: MomentsParams | None = None,
     *,
     window_s: float | Mapping[str, float] | None = None,
     surrogate_sync: Mapping[str, Sequence[np.ndarray]] | None = None,
@@ -114,8 +109,8 @@ def analyse_moments(
         ``time_s`` (window centres, regular), ``feature``, ``sync``: the pipeline's synchrony table.
     events : DataFrame
         Events table (see :mod:`dyadsync.io.events`).
-    params : MomentsSection or mapping
-        The ``[moments]`` parameters (:class:`dyadsync.pipeline.config.MomentsSection`).
+    params : MomentsParams or None
+        The analyses' parameters (a pipeline's ``[moments]`` section is one); None: the defaults.
     window_s : float, mapping of feature to float, or None
         Synchrony window per feature, s (guard-rail on precedence; default peak distance).
     surrogate_sync : mapping of feature to list of ndarray, or None
@@ -128,16 +123,17 @@ def analyse_moments(
     -------
     MomentsResult
     """
-    analyses = list(_p(params, "analyses"))
+    params = MomentsParams() if params is None else params
+    analyses = list(params.analyses)
     unknown = [a for a in analyses if a not in ANALYSES]
     if unknown:
         raise AnalysisError(f"unknown moments analyses {unknown}; choose from {list(ANALYSES)}")
-    seed = int(_p(params, "seed"))
-    min_events = int(_p(params, "min_events"))
-    n_shifts = int(_p(params, "n_shifts"))
-    tolerance = float(_p(params, "tolerance_s"))
+    seed = int(params.seed)
+    min_events = int(params.min_events)
+    n_shifts = int(params.n_shifts)
+    tolerance = float(params.tolerance_s)
     end = duration_s if duration_s is not None else float(synchrony["time_s"].max())
-    units = analysis_units(events, _p(params, "coders"), duration_s=end, tolerance_s=tolerance)
+    units = analysis_units(events, params.coders, duration_s=end, tolerance_s=tolerance)
     out: dict[str, list[pd.DataFrame]] = {k: [] for k in MOMENT_TABLES}
     tests: list[dict[str, Any]] = []
     info: dict[str, Any] = {"analyses": analyses, "units": [u for u, _ in units], "peaks": {}, "skipped": []}
@@ -161,11 +157,11 @@ def analyse_moments(
             if sur is None:
                 skip(f"{feature} peaks", AnalysisError("no surrogate synchrony for the peak threshold"))
             else:
-                dist = float(_p(params, "peak_distance_s")) or None
+                dist = float(params.peak_distance_s) or None
                 peaks = synchrony_peaks(
-                    t, v, surrogate_values=sur, quantile=float(_p(params, "peak_quantile")),
-                    prominence_sd=float(_p(params, "peak_prominence_sd")), distance_s=dist, window_s=win[feature],
-                    min_episode_s=float(_p(params, "min_episode_s")),
+                    t, v, surrogate_values=sur, quantile=float(params.peak_quantile),
+                    prominence_sd=float(params.peak_prominence_sd), distance_s=dist, window_s=win[feature],
+                    min_episode_s=float(params.min_episode_s),
                 )
                 info["peaks"][feature] = peaks.info
                 out["sync_peaks"].append(peaks.peaks.assign(feature=feature))
@@ -178,10 +174,10 @@ def analyse_moments(
             if "event_locked" in analyses:
                 try:
                     res = event_locked_average(
-                        t, v, on, off, tmin_s=float(_p(params, "tmin_s")), tmax_s=float(_p(params, "tmax_s")),
-                        test_window_s=tuple(_p(params, "test_window_s")) or None, n_shifts=n_shifts,
-                        min_shift_s=float(_p(params, "min_shift_s")) or None, band=float(_p(params, "band")),
-                        alternative=_p(params, "alternative"), cluster_alpha=float(_p(params, "cluster_alpha")),
+                        t, v, on, off, tmin_s=float(params.tmin_s), tmax_s=float(params.tmax_s),
+                        test_window_s=tuple(params.test_window_s) or None, n_shifts=n_shifts,
+                        min_shift_s=float(params.min_shift_s) or None, band=float(params.band),
+                        alternative=params.alternative, cluster_alpha=float(params.cluster_alpha),
                         window_s=win[feature], min_events=min_events, seed=unit_seed,
                     )
                 except DyadsyncError as exc:
@@ -194,9 +190,9 @@ def analyse_moments(
                 try:
                     c = epoch_contrasts(
                         t, v, on, off, exclude_onsets_s=events["onset_s"].to_numpy(float),
-                        exclude_offsets_s=events["offset_s"].to_numpy(float), epoch_s=float(_p(params, "epoch_s")),
-                        n_shifts=n_shifts, n_random=int(_p(params, "n_random")), n_baseline=int(_p(params, "n_baseline")),
-                        exclude_margin_s=float(_p(params, "exclude_margin_s")), alternative=_p(params, "alternative"),
+                        exclude_offsets_s=events["offset_s"].to_numpy(float), epoch_s=float(params.epoch_s),
+                        n_shifts=n_shifts, n_random=int(params.n_random), n_baseline=int(params.n_baseline),
+                        exclude_margin_s=float(params.exclude_margin_s), alternative=params.alternative,
                         min_events=min_events, code=code, seed=unit_seed + 1,
                     )
                 except DyadsyncError as exc:
@@ -204,29 +200,29 @@ def analyse_moments(
                 else:
                     out["moment_epochs"].append(c.epochs.assign(feature=feature))
                     tests += [{"feature": feature, "code": code, **row} for row in c.table.to_dict("records")]
-            ref = {"onset": on, "centre": (on + off) / 2, "offset": off}[_p(params, "event_reference")]
+            ref = {"onset": on, "centre": (on + off) / 2, "offset": off}[params.event_reference]
             if peaks is not None and ("matching" in analyses or "coincidence" in analyses):
                 if "matching" in analyses:
                     m = peak_event_matching(
                         peaks.times_s, ref, series_start_s=float(t[0]), series_end_s=float(t[-1]),
-                        tolerance_s=tolerance, tolerances_s=list(_p(params, "tolerances_s")), n_shifts=n_shifts,
-                        band=float(_p(params, "band")), window_s=win[feature], seed=unit_seed + 2,
+                        tolerance_s=tolerance, tolerances_s=list(params.tolerances_s), n_shifts=n_shifts,
+                        band=float(params.band), window_s=win[feature], seed=unit_seed + 2,
                     )
                     out["moment_matches"].append(m.matches.assign(feature=feature, code=code))
                     out["moment_f1"].append(m.curve.assign(feature=feature, code=code))
-                    tests += [{"feature": feature, "code": code, **row, "event_reference": _p(params, "event_reference")}
+                    tests += [{"feature": feature, "code": code, **row, "event_reference": params.event_reference}
                               for row in m.tests]
                 if "coincidence" in analyses:
                     co = event_coincidence(
                         peaks.times_s, ref, series_start_s=float(t[0]), series_end_s=float(t[-1]),
-                        delta_s=float(_p(params, "coincidence_window_s")),
-                        tau_s=float(_p(params, "coincidence_delay_s")), n_shifts=n_shifts,
-                        max_lag_s=float(_p(params, "correlogram_max_lag_s")),
-                        bin_s=float(_p(params, "correlogram_bin_s")), band=float(_p(params, "band")),
+                        delta_s=float(params.coincidence_window_s),
+                        tau_s=float(params.coincidence_delay_s), n_shifts=n_shifts,
+                        max_lag_s=float(params.correlogram_max_lag_s),
+                        bin_s=float(params.correlogram_bin_s), band=float(params.band),
                         seed=unit_seed + 3,
                     )
                     out["moment_correlogram"].append(co.correlogram.assign(feature=feature, code=code))
-                    tests += [{"feature": feature, "code": code, **row, "event_reference": _p(params, "event_reference")}
+                    tests += [{"feature": feature, "code": code, **row, "event_reference": params.event_reference}
                               for row in co.tests]
         if "compare" in analyses:
             tests += _comparisons(t, v, events, units, feature, params, seed, skip)
@@ -234,8 +230,8 @@ def analyse_moments(
         tests += _modality_comparisons(series, units, features, params, seed, skip)
     if "agreement" in analyses and (events.groupby("code")["coder"].nunique() > 1).any():
         try:
-            agreement, f1 = coder_agreement(events, duration_s=end, bin_s=float(_p(params, "agreement_bin_s")),
-                                            tolerance_s=tolerance, tolerances_s=list(_p(params, "tolerances_s")))
+            agreement, f1 = coder_agreement(events, duration_s=end, bin_s=float(params.agreement_bin_s),
+                                            tolerance_s=tolerance, tolerances_s=list(params.tolerances_s))
         except DyadsyncError as exc:
             skip("coder agreement", exc)
         else:
@@ -297,17 +293,17 @@ def _event_locked_rows(test: dict[str, Any], feature: str, code: str) -> list[di
 
 def _comparisons(
     t: np.ndarray, v: np.ndarray, events: pd.DataFrame, units: list[tuple[str, pd.DataFrame]], feature: str,
-    params: Any, seed: int, skip: Any,
+    params: MomentsParams, seed: int, skip: Callable[[str, Exception], None],
 ) -> list[dict[str, Any]]:
     rows = []
-    min_events = int(_p(params, "min_events"))
-    n = int(_p(params, "n_shifts"))
-    epoch_s = float(_p(params, "epoch_s"))
+    min_events = int(params.min_events)
+    n = int(params.n_shifts)
+    epoch_s = float(params.epoch_s)
     pooled = pd.concat([ev.assign(code=code) for code, ev in units], ignore_index=True)
     codes = [c for c, ev in units if len(ev) >= 2]
     for i, (a, b) in enumerate(itertools.combinations(codes, 2)):
         try:
-            r = compare_groups(t, v, pooled, by="code", a=a, b=b, epoch_s=epoch_s, n_permutations=n, seed=seed + 31 * i)
+            r = compare_event_groups(t, v, pooled, by="code", a=a, b=b, epoch_s=epoch_s, n_permutations=n, seed=seed + 31 * i)
         except DyadsyncError as exc:
             skip(f"{feature} compare {a} vs {b}", exc)
             continue
@@ -317,8 +313,8 @@ def _comparisons(
         coders = sorted(ev["coder"].unique())
         for i, (a, b) in enumerate(itertools.combinations(coders, 2)):
             try:
-                r = compare_groups(t, v, ev, by="coder", a=a, b=b, epoch_s=epoch_s, n_permutations=n,
-                                   pair_within_s=float(_p(params, "tolerance_s")), seed=seed + 37 * i + 101 * j)
+                r = compare_event_groups(t, v, ev, by="coder", a=a, b=b, epoch_s=epoch_s, n_permutations=n,
+                                   pair_within_s=float(params.tolerance_s), seed=seed + 37 * i + 101 * j)
             except DyadsyncError as exc:
                 skip(f"{feature} compare coders {a} vs {b}", exc)
                 continue
@@ -328,7 +324,7 @@ def _comparisons(
 
 def _modality_comparisons(
     series: dict[str, tuple[np.ndarray, np.ndarray]], units: list[tuple[str, pd.DataFrame]], features: list[str],
-    params: Any, seed: int, skip: Any,
+    params: MomentsParams, seed: int, skip: Callable[[str, Exception], None],
 ) -> list[dict[str, Any]]:
     rows = []
     for i, (fa, fb) in enumerate(itertools.combinations(features, 2)):
@@ -340,8 +336,8 @@ def _modality_comparisons(
         for k, (code, ev) in enumerate(units):
             try:
                 r = compare_modalities(ta, va, vb, ev["onset_s"].to_numpy(float), ev["offset_s"].to_numpy(float),
-                                       feature_a=fa, feature_b=fb, epoch_s=float(_p(params, "epoch_s")),
-                                       n_shifts=int(_p(params, "n_shifts")), seed=seed + 53 * i + 7 * k)
+                                       feature_a=fa, feature_b=fb, epoch_s=float(params.epoch_s),
+                                       n_shifts=int(params.n_shifts), seed=seed + 53 * i + 7 * k)
             except DyadsyncError as exc:
                 skip(f"compare {fa} vs {fb} at {code}", exc)
                 continue

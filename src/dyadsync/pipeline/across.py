@@ -24,16 +24,12 @@ import pandas as pd
 from ..errors import AnalysisError, DyadsyncError
 from ..io.tables import feature_names
 from ..moments.multilevel import across_dyads
-from ..moments.runs import BATCH_OUTPUTS
-from ..preprocess import prepare_pair
 from ..synchrony.surrogates import compare_groups, pseudo_dyads
+from .analysis import prepare_feature, synchrony_settings
 from .config import PipelineConfig
 
 #: Tables of :func:`across_moments`, as :func:`dyadsync.moments.multilevel.across_dyads` names them.
 ACROSS_MOMENTS = ("combined", "forest", "grand_average", "mixed_model")
-
-#: Files of ``OUT/across/`` by table: the moments tables under the names ``dyadsync moments`` gives them.
-ACROSS_FILES = {**{k: BATCH_OUTPUTS[k] for k in ACROSS_MOMENTS}, "pseudo_dyads": "pseudo_dyads.parquet"}
 
 #: At most this many pseudo-dyads per feature (drawn at random, seeded, when there are more possible pairs).
 MAX_PSEUDO_DYADS = 1000
@@ -104,12 +100,6 @@ def across_moments(
     return {k: tables[k] for k in ACROSS_MOMENTS if len(tables[k])}, notes
 
 
-def _synchrony_parameters(config: PipelineConfig) -> tuple[Any, ...]:
-    s, p = config.synchrony, config.preprocess
-    return (p.rate_hz, p.mask_artefacts, p.max_gap_s, p.smooth_s, p.scale, s.window_s, s.step_s, s.max_lag_s,
-            s.fisher_z, s.absolute, s.min_valid, s.summary)
-
-
 def pseudo_dyad_synchrony(
     sessions: Sequence[SessionSeries], *, seed: int, max_pairs: int = MAX_PSEUDO_DYADS
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -157,18 +147,15 @@ def pseudo_dyad_synchrony(
         features = (s.features if isinstance(s.features, pd.DataFrame)
                     else pd.read_parquet(s.features, filters=[("feature", "in", [*wanted, "artefact"])]))
         present = feature_names(features)
-        p = s.config.preprocess
         for feature in wanted:
             if feature not in present:
                 continue
             try:
-                pair = prepare_pair(features, feature, s.config.persons.names, rate_hz=p.rate_hz or None,
-                                    mask_artefacts=p.mask_artefacts, max_gap_s=p.max_gap_s, smooth_s=p.smooth_s,
-                                    scale=p.scale)
+                pair = prepare_feature(features, feature, s.config)
             except DyadsyncError as exc:
                 notes.append(f"pseudo-dyads of {feature}: session {s.session} left out: {exc}")
                 continue
-            key = (*_synchrony_parameters(s.config), round(float(pair.rate_hz), 6))
+            key = (*synchrony_settings(s.config), round(float(pair.rate_hz), 6))
             if params.setdefault(feature, key) != key:
                 notes.append(f"pseudo-dyads of {feature}: session {s.session} left out: its sampling rate or "
                              "synchrony parameters differ from the first session's")

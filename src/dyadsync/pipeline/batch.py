@@ -36,82 +36,33 @@ started for the batch (``dask_local``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from .. import __version__
 from .._parallel import release_memory, single_threaded_env
 from ..errors import ConfigError, DyadsyncError
-from ..io.store import write_csv, write_json, write_parquet
+from ..io.store import write_json
+from .batch_outputs import BatchResult, SessionOutcome, write_batch_outputs
 from .cache import StageCache, file_sha256
 from .config import PipelineConfig
+from .display import BatchDisplay
+from .layout import (
+    BATCH_FILES,
+    ERROR_FILE,
+    PROGRESS_FILE,
+    RUN_FILES,
+    read_json,
+    session_dir,
+)
 from .manifest import Manifest, SessionSpec, load_manifest
-from .session import OUTPUTS, run_session, session_key
-
-#: Tables gathered into the batch dataset (from each session's outputs).
-DATASET_TABLES = ("features", "synchrony", "events", "moments", "moment_tests", "moment_epochs")
-PROGRESS_FILE = ".progress.json"
-ERROR_FILE = "error.json"
-
-
-@dataclass
-class SessionOutcome:
-    """How one session of a batch ended.
-
-    Attributes
-    ----------
-    session : str
-    status : {"done", "skipped", "failed"}
-        ``skipped`` = already complete with the same inputs and parameters.
-    key : str
-        Hash of the session's inputs, parameters and dyadsync version.
-    error_type, error : str
-        For a failed session: the kind of error and its message ('' otherwise).
-    stage : str
-        The stage that was running when it failed.
-    seconds : float
-        Wall time of this run of the session (0 when skipped).
-    carried_over : bool
-        The failure is from an earlier run and was not retried.
-    """
-
-    session: str
-    status: str
-    key: str = ""
-    error_type: str = ""
-    error: str = ""
-    stage: str = ""
-    seconds: float = 0.0
-    carried_over: bool = False
-
-
-@dataclass
-class BatchResult:
-    """Outcome of :func:`run_batch`."""
-
-    out_dir: Path
-    outcomes: list[SessionOutcome]
-    record: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def failed(self) -> list[SessionOutcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
-
-    @property
-    def report(self) -> Path:
-        return self.out_dir / "batch_report.html"
-
+from .session import run_session, session_key
 
 # ------------------------------------------------------------------------------------------ one session
 
@@ -123,7 +74,7 @@ def process_session(spec: SessionSpec, out_dir: str | Path, cache_root: str | Pa
     ``<session>/.progress.json``; a failure is recorded in ``<session>/error.json``.
     """
     _die_with_parent()
-    folder = Path(out_dir) / "sessions" / spec.id
+    folder = session_dir(out_dir, spec.id)
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     state = {"stage": "starting", "fraction": 0.0}
@@ -144,8 +95,8 @@ def process_session(spec: SessionSpec, out_dir: str | Path, cache_root: str | Pa
     try:
         key = expected_key(spec, cache)
         # Until this run completes, the folder must not look complete (run.json is written last).
-        if _read_json(folder / OUTPUTS["run"]).get("key") != key:
-            (folder / OUTPUTS["run"]).unlink(missing_ok=True)
+        if read_json(folder / RUN_FILES["run"]).get("key") != key:
+            (folder / RUN_FILES["run"]).unlink(missing_ok=True)
         from ..io.video import frame_progress
 
         with frame_progress(lambda f: report_progress(fraction=f)):
@@ -245,7 +196,7 @@ def _run_local(
                 result = SessionOutcome(spec.id, "failed", error_type="WorkerCrash",
                                         error=f"the worker process died ({why}) without a result",
                                         stage=_last_stage(out, spec.id)).__dict__
-                write_json(result, out / "sessions" / spec.id / ERROR_FILE)
+                write_json(result, session_dir(out, spec.id) / ERROR_FILE)
             yield result
         poll()
 
@@ -277,7 +228,7 @@ def _run_dask(
                 result = SessionOutcome(spec.id, "failed", error_type=type(exc).__name__,
                                         error=f"the Dask task failed: {exc}",
                                         stage=_last_stage(out, spec.id)).__dict__
-                write_json(result, out / "sessions" / spec.id / ERROR_FILE)
+                write_json(result, session_dir(out, spec.id) / ERROR_FILE)
             yield result
         if not ready:
             time.sleep(0.5)
@@ -286,7 +237,7 @@ def _run_dask(
 
 def _last_stage(out: Path, sid: str) -> str:
     try:
-        return json.loads((out / "sessions" / sid / PROGRESS_FILE).read_text()).get("stage", "")
+        return json.loads((session_dir(out, sid) / PROGRESS_FILE).read_text()).get("stage", "")
     except (OSError, ValueError):
         return ""
 
@@ -347,21 +298,21 @@ def run_batch(
         raise ConfigError("give either a Dask scheduler address or --dask-local N, not both")
     man = manifest if isinstance(manifest, Manifest) else load_manifest(manifest, pipeline=pipeline, glob=glob)
     out = Path(out_dir)
-    (out / "sessions").mkdir(parents=True, exist_ok=True)
-    cache = StageCache(out / ".cache")
+    (out / BATCH_FILES["sessions_dir"]).mkdir(parents=True, exist_ok=True)
+    cache = StageCache(out / BATCH_FILES["cache"])
     started = time.perf_counter()
 
     # Which sessions need work: complete ones (same key in run.json) are skipped, earlier failures carried over.
     todo, outcomes = [], {}
     for spec in man.sessions:
-        folder = out / "sessions" / spec.id
+        folder = session_dir(out, spec.id)
         try:
             key = expected_key(spec, cache)
         except OSError as exc:
             outcomes[spec.id] = SessionOutcome(spec.id, "failed", error_type="InputError", error=str(exc))
             continue
-        done_key = _read_json(folder / OUTPUTS["run"]).get("key")
-        error = _read_json(folder / ERROR_FILE)
+        done_key = read_json(folder / RUN_FILES["run"]).get("key")
+        error = read_json(folder / ERROR_FILE)
         if done_key == key:
             outcomes[spec.id] = SessionOutcome(spec.id, "skipped", key)
         elif error and error.get("key") == key and not retry_failed:
@@ -370,7 +321,7 @@ def run_batch(
         else:
             todo.append(spec)
 
-    display = _Display(len(man.sessions), len(outcomes), out, quiet=quiet or not progress, enabled=progress)
+    display = BatchDisplay(len(man.sessions), len(outcomes), out, quiet=quiet or not progress, enabled=progress)
     for o in outcomes.values():
         display.finished(o)
     engine = "local"
@@ -388,11 +339,11 @@ def run_batch(
                                            dashboard_address=None, env=single_threaded_env())
                     client = Client(cluster)
                     engine = f"dask local x{int(dask_local)}"
-                results = _run_dask(todo, out, out / ".cache", client, display.poll)
+                results = _run_dask(todo, out, out / BATCH_FILES["cache"], client, display.poll)
             else:
                 n = max(1, int(workers or os.cpu_count() or 1))
                 engine = f"local processes x{n}"
-                results = _run_local(todo, out, out / ".cache", n, display.poll)
+                results = _run_local(todo, out, out / BATCH_FILES["cache"], n, display.poll)
             display.running = [s.id for s in todo]
             for result in results:
                 outcome = SessionOutcome(**result)
@@ -416,264 +367,6 @@ def run_batch(
         "n_failed": sum(o.status == "failed" for o in ordered),
     }
     result = BatchResult(out, ordered, record)
-    _write_batch_outputs(man, result)
-    write_json({"wall_s": time.perf_counter() - started, "engine": engine}, out / "batch_timings.json")
+    write_batch_outputs(man, result)
+    write_json({"wall_s": time.perf_counter() - started, "engine": engine}, out / BATCH_FILES["timings"])
     return result
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _write_batch_outputs(man: Manifest, result: BatchResult) -> None:
-    """sessions.csv, failures.csv, the partitioned dataset, the batch report and batch.json."""
-    out = result.out_dir
-    by_id = {o.session: o for o in result.outcomes}
-    rows, failure_rows = [], []
-    for spec in man.sessions:
-        o = by_id[spec.id]
-        base = {"session": spec.id, "dyad": spec.dyad, "video": str(spec.video)}
-        if o.status == "failed":
-            failure_rows.append({**base, "stage": o.stage, "error_type": o.error_type, "error": o.error,
-                                 "from_earlier_run": o.carried_over})
-            rows.append({**spec.as_dict(), "status": "failed", "report": ""})
-            continue
-        # A complete session may still have lost an optional stage (voice without a sound track): it is listed
-        # with the failures, and its other results are kept.
-        stage_failures = _failed_stages(out / "sessions" / spec.id)
-        for stage, info in stage_failures.items():
-            failure_rows.append({**base, "stage": stage, "error_type": info.get("error_type", ""),
-                                 "error": info.get("failed", ""), "from_earlier_run": o.status == "skipped"})
-        rows.append({**spec.as_dict(), "status": "partial" if stage_failures else "complete",
-                     "report": f"sessions/{spec.id}/{OUTPUTS['report']}",
-                     **_session_summary(out / "sessions" / spec.id)})
-    sessions = pd.DataFrame(rows)
-    write_csv(sessions, out / "sessions.csv")
-    failures = pd.DataFrame(
-        failure_rows, columns=["session", "dyad", "video", "stage", "error_type", "error", "from_earlier_run"]
-    )
-    write_csv(failures, out / "failures.csv")
-    dataset = _write_dataset(man, result)
-    across = _write_across(man, result, dataset)
-    from ..report.html import write_batch_report
-
-    write_batch_report(sessions, failures, out, out / "batch_report.html", notes=across["notes"])
-    write_json({**result.record, "across": across, "sessions": [o.__dict__ for o in result.outcomes]},
-               out / "batch.json")
-
-
-def _failed_stages(folder: Path) -> dict[str, dict[str, Any]]:
-    """Feature stages of a complete session that were skipped because they failed on their input."""
-    features = _read_json(folder / OUTPUTS["run"]).get("features", {})
-    return {stage: info for stage, info in features.items() if isinstance(info, dict) and "failed" in info}
-
-
-def _session_summary(folder: Path) -> dict[str, Any]:
-    """Key figures and QC of a complete session, from its ``run.json`` and ``moment_tests``.
-
-    QC columns: ``detection_<stage>_<person>`` (share of analysed frames in which MediaPipe found the person, 0-1),
-    ``speech_<person>`` (share of the recording the person speaks, 0-1), ``artefact_frames`` (frames flagged as
-    scene artefacts by the motion stage), ``n_warnings``.
-    """
-    rec = _read_json(folder / OUTPUTS["run"])
-    duration = rec.get("inputs", {}).get("video", {}).get("duration_s")
-    summary: dict[str, Any] = {"duration_s": duration, "n_warnings": len(rec.get("warnings", []))}
-    features = rec.get("features", {})
-    motion = features.get("motion", {})
-    if motion:
-        summary["artefact_frames"] = motion.get("n_artefact_frames")
-    for stage in ("pose", "face"):
-        for person, info in (features.get(stage) or {}).get("detection", {}).items():
-            summary[f"detection_{stage}_{person}"] = info.get("detection_rate")
-    speaking = (features.get("voice") or {}).get("speaking_s", {})
-    for person, seconds in speaking.items():
-        summary[f"speech_{person}"] = seconds / duration if duration else None
-    for feature, info in rec.get("synchrony", {}).items():
-        summary[f"global_index_{feature}"] = info.get("global_index")
-    tests = folder / OUTPUTS["moment_tests"]
-    if tests.is_file():
-        t = pd.read_parquet(tests)
-        for _, row in t.iterrows():
-            summary[f"p_{row['feature']}_{row['code']}"] = row["p_value"]
-    return summary
-
-
-def _write_dataset(man: Manifest, result: BatchResult) -> dict[str, pd.DataFrame]:
-    """Write the dataset partitions of the complete sessions, remove every other partition, and return the
-    tables concatenated (with ``session``; categorical columns as strings) for the across-session analyses."""
-    out = result.out_dir
-    complete = {o.session for o in result.outcomes if o.status != "failed"}
-    frames: dict[str, list[pd.DataFrame]] = {name: [] for name in DATASET_TABLES}
-    written: set[Path] = set()
-    for spec in man.sessions:
-        if spec.id not in complete:
-            continue
-        for name in DATASET_TABLES:
-            src = out / "sessions" / spec.id / OUTPUTS[name]
-            if not src.is_file():
-                continue
-            table = pd.read_parquet(src)
-            if table.empty:  # no rows to add, and its untyped columns would break the dataset's schema
-                continue
-            table.insert(0, "dyad", spec.dyad)
-            table.insert(1, "session_number", pd.array([spec.session_number] * len(table), dtype="Int64"))
-            table.insert(2, "group", spec.group)
-            part = out / "dataset" / name / f"session={spec.id}"
-            write_parquet(table, part / "part-0.parquet")
-            written.add(part)
-            frames[name].append(table.assign(session=spec.id))
-    _remove_stale(out / "dataset", written)
-    tables = {}
-    for name, parts in frames.items():
-        if parts:
-            table = pd.concat(parts, ignore_index=True)
-            for col in table.columns:
-                if isinstance(table[col].dtype, pd.CategoricalDtype):
-                    table[col] = table[col].astype(str)
-            tables[name] = table
-    return tables
-
-
-def _remove_stale(folder: Path, keep: set[Path]) -> None:
-    """Remove everything in ``folder`` that is neither in ``keep`` nor on the way to something in it."""
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.iterdir()):
-        if any(k != path and k.is_relative_to(path) for k in keep):
-            _remove_stale(path, keep)
-        elif path in keep:
-            continue
-        elif path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-
-
-def _write_across(man: Manifest, result: BatchResult, dataset: dict[str, pd.DataFrame]) -> dict[str, Any]:
-    """The across-dyad moments analyses and the pseudo-dyads, written to ``across/``; stale files removed.
-
-    Returns the ``across`` record of ``batch.json``: ``files`` written and ``notes`` on what was skipped and why.
-    """
-    from .across import (
-        ACROSS_FILES,
-        MAX_PSEUDO_DYADS,
-        SessionSeries,
-        across_moments,
-        pseudo_dyad_synchrony,
-    )
-    from .config import config_from_dict
-
-    out = result.out_dir / "across"
-    found, notes = across_moments(dataset.get("moment_tests"), dataset.get("moment_epochs"),
-                                  dataset.get("moments"))
-    tables: dict[str, pd.DataFrame | None] = dict(found)
-    complete = [o.session for o in result.outcomes if o.status != "failed"]
-    specs = {s.id: s for s in man.sessions}
-    series, keys = [], []
-    for sid in complete:
-        folder = result.out_dir / "sessions" / sid
-        rec = _read_json(folder / OUTPUTS["run"])
-        if not rec or not (folder / OUTPUTS["features"]).is_file():
-            continue
-        config = config_from_dict({k: v for k, v in rec["pipeline"].items() if k != "source"})
-        gi = {f: info["global_index"] for f, info in rec.get("synchrony", {}).items()
-              if isinstance(info.get("global_index"), (int, float))}
-        if any(f in gi for f in config.synchrony.features):
-            series.append(SessionSeries(sid, specs[sid].dyad, folder / OUTPUTS["features"], config, gi))
-            keys.append([sid, specs[sid].dyad, rec.get("key", "")])
-    seed = man.sessions[0].config.moments.seed
-    # The pseudo-dyads depend only on the sessions' results (their keys), dyads and the seed: a rerun over the
-    # same complete sessions reuses the table instead of recomputing every pair.
-    pseudo_key = hashlib.sha256(json.dumps([keys, seed, MAX_PSEUDO_DYADS]).encode()).hexdigest()
-    earlier = _read_json(result.out_dir / "batch.json").get("across", {})
-    if len({s.dyad for s in series}) >= 2:
-        if earlier.get("pseudo_key") == pseudo_key and (out / ACROSS_FILES["pseudo_dyads"]).is_file():
-            tables["pseudo_dyads"] = None  # kept as it is
-            notes += earlier.get("pseudo_notes", [])
-        else:
-            pseudo, pseudo_notes = pseudo_dyad_synchrony(series, seed=seed)
-            notes += pseudo_notes
-            earlier = {"pseudo_notes": pseudo_notes}
-            if len(pseudo):
-                tables["pseudo_dyads"] = pseudo
-    else:
-        notes.append(f"pseudo-dyads skipped: they need complete sessions of at least 2 dyads, got "
-                     f"{len({s.dyad for s in series})}")
-    files = []
-    for name, table in tables.items():
-        if table is not None:
-            write_parquet(table, out / ACROSS_FILES[name])
-        files.append(f"across/{ACROSS_FILES[name]}")
-    _remove_stale(out, {out / ACROSS_FILES[name] for name in tables})
-    record: dict[str, Any] = {"files": files, "notes": notes}
-    if "pseudo_dyads" in tables:
-        record.update(pseudo_key=pseudo_key, pseudo_notes=earlier.get("pseudo_notes", []))
-    return record
-
-
-def read_dataset(out_dir: str | Path, table: str) -> pd.DataFrame:
-    """One table of a batch across sessions, with a ``session`` column (e.g. ``read_dataset(out, "synchrony")``)."""
-    path = Path(out_dir) / "dataset" / table
-    if not path.is_dir():
-        raise DyadsyncError(f"{path}: no such table in the batch dataset; tables are {list(DATASET_TABLES)}")
-    return pd.read_parquet(path)
-
-
-# --------------------------------------------------------------------------------------------- display
-
-
-class _Display:
-    """Progress: a bar for the batch and one per running session (stage and %), or one line per session."""
-
-    def __init__(self, total: int, already: int, out: Path, *, quiet: bool, enabled: bool) -> None:
-        self.out, self.quiet, self.enabled = out, quiet, enabled
-        self.total, self.n_done = total, 0
-        self.running: list[str] = []
-        self.bars: dict[str, Any] = {}
-        self.batch = None
-        if enabled and not quiet:
-            from tqdm import tqdm
-
-            self._tqdm = tqdm
-            self.batch = tqdm(total=total, desc="batch", unit="session", position=0, leave=True, file=sys.stderr)
-
-    def finished(self, o: SessionOutcome) -> None:
-        self.n_done += 1
-        if not self.enabled:
-            return
-        if self.batch is not None:
-            self.batch.update(1)
-            bar = self.bars.pop(o.session, None)
-            if bar is not None:
-                bar.close()
-            if o.status == "failed":
-                self.batch.write(f"failed: {o.session}: {o.error}", file=sys.stderr)
-        else:
-            what = {"done": "done", "skipped": "already complete", "failed": f"FAILED: {o.error}"}[o.status]
-            extra = f" ({o.seconds:.1f} s)" if o.status == "done" else ""
-            print(f"[{self.n_done}/{self.total}] {o.session}: {what}{extra}", file=sys.stderr, flush=True)
-
-    def poll(self) -> None:
-        if self.batch is None:
-            return
-        for sid in self.running:
-            state = _read_json(self.out / "sessions" / sid / PROGRESS_FILE)
-            if not state:
-                continue
-            bar = self.bars.get(sid)
-            if bar is None:
-                bar = self._tqdm(total=100, desc=sid, position=len(self.bars) + 1, leave=False, file=sys.stderr,
-                                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
-                self.bars[sid] = bar
-            bar.n = int(100 * float(state.get("fraction", 0)))
-            bar.set_postfix_str(str(state.get("stage", "")), refresh=False)
-            bar.refresh()
-
-    def close(self) -> None:
-        for bar in self.bars.values():
-            bar.close()
-        if self.batch is not None:
-            self.batch.close()

@@ -63,20 +63,28 @@ class StageCache:
         """Cache key of a stage result from everything it depends on (the package version included)."""
         return f"{stage}-{stable_hash(stage, __version__, *parts)[:40]}"
 
-    def load(self, key: str) -> tuple[pd.DataFrame, dict[str, Any]] | None:
-        """The cached (table, info) for ``key``, or None."""
-        table, info = self.root / "stages" / f"{key}.parquet", self.root / "stages" / f"{key}.json"
+    def load(self, key: str) -> tuple[pd.DataFrame, dict[str, Any], dict[str, pd.DataFrame]] | None:
+        """The cached (table, info, extra tables by name) for ``key``, or None."""
+        folder = self.root / "stages"
+        table, info = folder / f"{key}.parquet", folder / f"{key}.json"
         if not (table.is_file() and info.is_file()):
             return None
         try:
-            return pd.read_parquet(table), json.loads(info.read_text())
+            meta = json.loads(info.read_text())
+            extra = {name: pd.read_parquet(folder / f"{key}.{name}.parquet") for name in meta.pop("_extra", [])}
+            return pd.read_parquet(table), meta, extra
         except (OSError, ValueError):
             return None  # unreadable entry (e.g. a disk error): recompute it
 
-    def store(self, key: str, table: pd.DataFrame, info: dict[str, Any]) -> None:
-        """Save a stage result (the table first, so an entry with its info file is always complete)."""
-        write_parquet(table, self.root / "stages" / f"{key}.parquet")
-        write_json(info, self.root / "stages" / f"{key}.json")
+    def store(self, key: str, table: pd.DataFrame, info: dict[str, Any],
+              extra: dict[str, pd.DataFrame] | None = None) -> None:
+        """Save a stage result: its table, the stage's other tables (``extra``, e.g. the voice stage's turns) and
+        its info, in that order, so that an entry with its info file is always complete."""
+        folder = self.root / "stages"
+        write_parquet(table, folder / f"{key}.parquet")
+        for name, t in (extra or {}).items():
+            write_parquet(t, folder / f"{key}.{name}.parquet")
+        write_json({**info, "_extra": sorted(extra or {})} if extra else info, folder / f"{key}.json")
 
     def size_bytes(self) -> int:
         """Total size of the cache on disk."""

@@ -15,7 +15,9 @@ from typing import Any, get_type_hints
 
 from .._validate import check_option, suggest
 from ..errors import ConfigError
-from ..synchrony.wcc import check_summary
+from ..moments.params import MomentsParams
+from ..preprocess import PreprocessParams
+from ..synchrony.params import WCCParams
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -104,64 +106,24 @@ class VoiceSection:
     arousal_max_lag_s: float = 5.0
 
 
-@dataclass
-class PreprocessSection:
-    rate_hz: float = 0.0
-    mask_artefacts: bool = True
-    max_gap_s: float = 0.0
-    smooth_s: float = 0.5
-    scale: str = "none"
+#: ``[preprocess]``: the preprocessing layer's own settings.
+PreprocessSection = PreprocessParams
 
 
 @dataclass
-class SynchronySection:
+class SynchronySection(WCCParams):
+    """``[synchrony]``: the features to analyse, and the synchrony layer's settings (:class:`WCCParams`)."""
+
     features: list[str] = field(default_factory=lambda: ["motion_energy"])
-    window_s: float = 8.0
-    step_s: float = 0.4
-    max_lag_s: float = 3.0
-    fisher_z: bool = True
-    absolute: bool = True
-    min_valid: float = 0.8
-    summary: str = "best"
 
 
 @dataclass
-class MomentsSection:
+class MomentsSection(MomentsParams):
+    """``[moments]``: which codes are analysed and what to do with events outside the recording, and the moments
+    layer's settings (:class:`MomentsParams`)."""
+
     codes: list[str] = field(default_factory=list)
-    tmin_s: float = -30.0
-    tmax_s: float = 30.0
-    test_window_s: list[float] = field(default_factory=list)
-    n_shifts: int = 1000
-    min_shift_s: float = 0.0
-    band: float = 0.95
-    alternative: str = "greater"
-    seed: int = 20261123
     on_outside: str = "raise"
-    analyses: list[str] = field(
-        default_factory=lambda: ["event_locked", "contrasts", "peaks", "matching", "coincidence", "compare",
-                                 "agreement"]
-    )
-    cluster_alpha: float = 0.05
-    min_events: int = 5
-    epoch_s: float = 60.0
-    n_random: int = 1000
-    n_baseline: int = 20
-    exclude_margin_s: float = 0.0
-    coders: str = "consensus"
-    n_surrogates: int = 19
-    surrogate_min_shift_s: float = 0.0
-    peak_quantile: float = 0.95
-    peak_prominence_sd: float = 0.5
-    peak_distance_s: float = 0.0
-    min_episode_s: float = 5.0
-    event_reference: str = "onset"
-    tolerance_s: float = 15.0
-    tolerances_s: list[float] = field(default_factory=lambda: [1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0])
-    coincidence_window_s: float = 15.0
-    coincidence_delay_s: float = 0.0
-    correlogram_max_lag_s: float = 60.0
-    correlogram_bin_s: float = 5.0
-    agreement_bin_s: float = 1.0
 
 
 @dataclass
@@ -277,16 +239,11 @@ def _check_values(c: PipelineConfig, where: str) -> None:
     if len(c.persons.names) != 2 or len(set(c.persons.names)) != 2:
         raise ConfigError(f"{where}[persons] names must be two different names, got {c.persons.names}")
     check_option(f"{where}[persons] roi_units", c.persons.roi_units, ("fraction", "px"))
-    check_option(f"{where}[preprocess] scale", c.preprocess.scale, ("none", "sd", "z"))
-    c.synchrony.summary = check_summary(c.synchrony.summary, f"{where}[synchrony] summary")
-    check_option(f"{where}[moments] alternative", c.moments.alternative, ("greater", "less", "two-sided"))
+    c.preprocess.check(f"{where}[preprocess]")
+    c.synchrony.check(f"{where}[synchrony]")
+    c.moments.check(f"{where}[moments]")
     check_option(f"{where}[moments] on_outside", c.moments.on_outside, ("raise", "warn", "drop"))
     s = c.synchrony
-    if not (s.window_s > 0 and s.step_s > 0 and 0 <= s.max_lag_s < s.window_s):
-        raise ConfigError(
-            f"{where}[synchrony] needs window_s > 0, step_s > 0 and 0 <= max_lag_s < window_s; got window_s="
-            f"{s.window_s}, step_s={s.step_s}, max_lag_s={s.max_lag_s}"
-        )
     if not s.features and "voice" not in c.pipeline.stages:
         raise ConfigError(f"{where}[synchrony] features is empty")
     _check_voice(c, where)
@@ -298,13 +255,6 @@ def _check_values(c: PipelineConfig, where: str) -> None:
                 f"{where}[synchrony] features: unknown feature {feature!r}{suggest(feature, available)}; the "
                 f"stages {c.pipeline.stages} provide {available}"
             )
-    m = c.moments
-    if not m.tmin_s <= 0 <= m.tmax_s:
-        raise ConfigError(f"{where}[moments] the epoch tmin_s..tmax_s must contain 0, got {m.tmin_s}..{m.tmax_s}")
-    if m.test_window_s and (len(m.test_window_s) != 2 or m.test_window_s[1] < m.test_window_s[0]):
-        raise ConfigError(f"{where}[moments] test_window_s must be [start, end] with end >= start")
-    if m.n_shifts < 19:
-        raise ConfigError(f"{where}[moments] n_shifts must be at least 19 (p cannot go below 0.05), got {m.n_shifts}")
     for name, sec in (("pose", c.pose), ("face", c.face)):
         if not sec.rate_hz > 0:
             raise ConfigError(f"{where}[{name}] rate_hz must be > 0 frames per second, got {sec.rate_hz}")
@@ -320,7 +270,6 @@ def _check_values(c: PipelineConfig, where: str) -> None:
         raise ConfigError(f"{where}[face] head_crop_px must be at least 64 pixels, got {c.face.head_crop_px}")
     if not 1 <= c.face.head_scale <= 6:
         raise ConfigError(f"{where}[face] head_scale must be between 1 and 6 head widths, got {c.face.head_scale}")
-    _check_moments(m, where)
     if c.motion.background and len(c.motion.background) != 4:
         raise ConfigError(f"{where}[motion] background must be [x, y, width, height], got {c.motion.background}")
 
@@ -343,30 +292,3 @@ def _check_voice(c: PipelineConfig, where: str) -> None:
         raise ConfigError(f"{where}[voice] window_turns >= 1, step_s > 0, bridge_s >= 0 and min_pause_s >= 0 needed")
     if not 0 <= v.arousal_max_lag_s < v.arousal_window_s:
         raise ConfigError(f"{where}[voice] needs 0 <= arousal_max_lag_s < arousal_window_s")
-
-
-def _check_moments(m: MomentsSection, where: str) -> None:
-    """The moments toolkit's parameters (see docs/methods/)."""
-    from ..moments.session import ANALYSES
-
-    for analysis in m.analyses:
-        check_option(f"{where}[moments] analyses entry", analysis, ANALYSES)
-    check_option(f"{where}[moments] coders", m.coders, ("consensus", "pooled", "each"))
-    check_option(f"{where}[moments] event_reference", m.event_reference, ("onset", "centre", "offset"))
-    if m.n_random < 19:
-        raise ConfigError(f"{where}[moments] n_random must be at least 19, got {m.n_random}")
-    for name in ("cluster_alpha", "peak_quantile"):
-        if not 0 < getattr(m, name) < 1:
-            raise ConfigError(f"{where}[moments] {name} must be between 0 and 1, got {getattr(m, name)}")
-    for name in ("epoch_s", "tolerance_s", "coincidence_window_s", "correlogram_max_lag_s", "correlogram_bin_s",
-                 "agreement_bin_s"):
-        if getattr(m, name) <= 0:
-            raise ConfigError(f"{where}[moments] {name} must be > 0, got {getattr(m, name)}")
-    for name in ("exclude_margin_s", "peak_prominence_sd", "peak_distance_s", "min_episode_s", "coincidence_delay_s",
-                 "surrogate_min_shift_s"):
-        if getattr(m, name) < 0:
-            raise ConfigError(f"{where}[moments] {name} must be >= 0, got {getattr(m, name)}")
-    if m.n_surrogates < 1 or m.min_events < 1 or m.n_baseline < 0:
-        raise ConfigError(f"{where}[moments] n_surrogates and min_events must be >= 1 and n_baseline >= 0")
-    if not m.tolerances_s or any(t <= 0 for t in m.tolerances_s):
-        raise ConfigError(f"{where}[moments] tolerances_s must be a non-empty list of positive numbers")

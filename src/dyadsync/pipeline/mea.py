@@ -31,6 +31,7 @@ from ..io.store import atomic_path, write_csv, write_json
 from ..synchrony import WCC, global_index, summarize, windowed_cross_correlation
 from ..synchrony.rmea import lag_column_names, mea_ccf, mea_scale, mea_smooth
 from ..synchrony.surrogates import compare, compare_groups, pseudo_dyad_pairs
+from .layout import MEA_FILES
 
 #: File name endings read from an input folder (as rMEA's ``readMEA``).
 MEA_SUFFIXES = (".txt", ".csv")
@@ -234,10 +235,10 @@ def run_mea_batch(
             say(f"failed: {path}: {failures[-1]['problem']}")
             continue
         dyads.append(dyad)
-        written.append(write_csv(_dyad_table(dyad), out / "dyads" / f"{name}.csv"))
+        written.append(write_csv(_dyad_table(dyad), out / MEA_FILES["dyads_dir"] / f"{name}.csv"))
         say(f"{name} ({group}): {len(dyad.windows)} windows, grand mean {global_index(dyad.wcc):.4f}")
     failures_table = pd.DataFrame(failures, columns=["file", "group", "problem"])
-    written.append(write_csv(failures_table, out / "failures.csv"))
+    written.append(write_csv(failures_table, out / MEA_FILES["failures"]))
     if not dyads:
         raise MEAFileError(None, f"none of the {len(files)} MEA file(s) could be analysed; see {out / 'failures.csv'}")
     summary = pd.DataFrame([_summary_row(d) for d in dyads])
@@ -258,9 +259,9 @@ def run_mea_batch(
             summary["pseudo_percentile"] = [s["percentile"] for s in stats]
             summary["pseudo_p"] = [s["p"] for s in stats]
             groups_table = _groups(summary, null, rng)
-            written.append(write_csv(pseudo_table, out / "pseudo.csv"))
-            written.append(write_csv(groups_table, out / "groups.csv"))
-    written.append(write_csv(summary, out / "summary.csv"))
+            written.append(write_csv(pseudo_table, out / MEA_FILES["pseudo"]))
+            written.append(write_csv(groups_table, out / MEA_FILES["groups"]))
+    written.append(write_csv(summary, out / MEA_FILES["summary"]))
     if options.figures:
         written.extend(_figures(dyads, pseudo_wccs, summary, groups_table, out, options))
     record = {
@@ -275,9 +276,9 @@ def run_mea_batch(
         "n_pseudo": 0 if pseudo_table is None else len(pseudo_table),
         "lag_convention": "positive lag: B (second column) follows A (first column)",
     }
-    written.append(write_json(record, out / "run.json"))
+    written.append(write_json(record, out / MEA_FILES["run"]))
     # the wall time varies from run to run: kept out of run.json so identical inputs give identical records
-    written.append(write_json({"seconds": round(time.perf_counter() - started, 3)}, out / "timings.json"))
+    written.append(write_json({"seconds": round(time.perf_counter() - started, 3)}, out / MEA_FILES["timings"]))
     return MEABatchResult(out, summary, failures_table, pseudo_table, groups_table, written)
 
 
@@ -444,7 +445,7 @@ def _figures(
     for d in dyads:
         fig = figs.wcc_heatmap(d.wcc.values, d.wcc.times_s, d.wcc.lags_s, title=f"{d.name} ({d.group})",
                                signed=options.signed)
-        written.append(_save(fig, out / "figures" / f"{d.name}_heatmap.png"))
+        written.append(_save(fig, out / MEA_FILES["figures_dir"] / f"{d.name}_heatmap.png"))
     if pseudo_wccs:
         profiles: dict[str, np.ndarray] = {}
         for d in dyads:
@@ -456,11 +457,11 @@ def _figures(
             pseudo_profiles = np.vstack([np.nanmean(w.values, axis=0) for w in pseudo_wccs])
         real_profiles = {g: np.vstack(p) for g, p in profiles.items()}
         fig = figs.lag_profile_figure(real_profiles, pseudo_profiles, dyads[0].wcc.lags_s)
-        written.append(_save(fig, out / "figures" / "lag_profile.png"))
+        written.append(_save(fig, out / MEA_FILES["figures_dir"] / "lag_profile.png"))
         real = {g: summary.loc[summary["group"] == g, "grand_mean"].to_numpy() for g in real_profiles}
         d_values = {} if groups is None else dict(zip(groups["group"], groups["cohens_d"]))
         fig = figs.global_index_distribution(real, np.array([global_index(w) for w in pseudo_wccs]), d_values)
-        written.append(_save(fig, out / "figures" / "distribution.png"))
+        written.append(_save(fig, out / MEA_FILES["figures_dir"] / "distribution.png"))
     return written
 
 

@@ -26,8 +26,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import check_option, check_positive
+from .._validate import check_positive
 from ..errors import AnalysisError, DyadsyncWarning
+from .params import WCCParams, check_summary
+
+_DEFAULT = WCCParams()
 
 #: Fisher z values are clipped to +-Z_CLIP (r = +-1 would be infinite).
 Z_CLIP = 10.0
@@ -75,12 +78,12 @@ def windowed_cross_correlation(
     b: np.ndarray,
     *,
     rate_hz: float,
-    window_s: float,
-    step_s: float,
-    max_lag_s: float,
-    fisher_z: bool = True,
-    absolute: bool = True,
-    min_valid: float = 0.8,
+    window_s: float = _DEFAULT.window_s,
+    step_s: float = _DEFAULT.step_s,
+    max_lag_s: float = _DEFAULT.max_lag_s,
+    fisher_z: bool = _DEFAULT.fisher_z,
+    absolute: bool = _DEFAULT.absolute,
+    min_valid: float = _DEFAULT.min_valid,
     t0_s: float = 0.0,
 ) -> WCC:
     """Windowed cross-lagged correlation of two equally sampled series.
@@ -91,11 +94,11 @@ def windowed_cross_correlation(
         Person A's and person B's series on the same regular grid (NaN = missing).
     rate_hz : float
         Sampling rate in Hz.
-    window_s : float
+    window_s : float, default 8
         Window length in seconds (rounded to whole samples).
-    step_s : float
+    step_s : float, default 0.4
         Step between window starts in seconds (rounded to whole samples, at least one).
-    max_lag_s : float
+    max_lag_s : float, default 3
         Largest lag in seconds; lags run from ``-max_lag_s`` to ``+max_lag_s`` in steps of one sample.
     fisher_z : bool, default True
         Return Fisher's z = artanh(r), clipped to +-10.
@@ -303,28 +306,6 @@ def _pearson_from_sums(cnt, sx, sy, sxx, syy, sxy) -> np.ndarray:  # type: ignor
     return np.clip(r, -1.0, 1.0)
 
 
-#: Per-window summaries that can become ``sync``: the largest value over lags (``best_sync``), the mean over
-#: lags (``all_lags``) or the value at lag 0 (``lag0``).
-SUMMARY_CHOICES = ("best", "mean", "lag0")
-
-
-def check_summary(summary: str, name: str = "summary") -> str:
-    """Validate a ``summary`` option and return it; the former name ``"peak"`` is read as ``"best"``, with a warning.
-
-    ``"peak"`` used to select ``best_sync`` (the largest value over lags), which is not Boker's peak
-    (``peak_sync``, ``peak_lag_s``); the option value was renamed to say what it is.
-    """
-    if summary == "peak":
-        warnings.warn(
-            f'{name} "peak" now means "best": the largest value over lags (best_sync), as it always did; write '
-            '"best" (Boker\'s peak picking is in the peak_sync and peak_lag_s columns, whatever the summary)',
-            DyadsyncWarning,
-            stacklevel=3,
-        )
-        return "best"
-    return check_option(name, summary, SUMMARY_CHOICES)
-
-
 #: Columns of :func:`summarize`, in order.
 SUMMARY_COLUMNS = ("time_s", "window_start_s", "window_end_s", "sync", "best_lag_s", "best_sync", "lag0", "a_leads",
                    "b_leads", "all_lags", "valid_pct", "peak_lag_s", "peak_sync")
@@ -335,7 +316,7 @@ SUMMARY_COLUMNS = ("time_s", "window_start_s", "window_end_s", "sync", "best_lag
 SYNC_COLUMNS = ("time_s", "feature", "person_a", "person_b", *SUMMARY_COLUMNS[1:])
 
 
-def summarize(wcc: WCC, *, summary: str = "best") -> pd.DataFrame:
+def summarize(wcc: WCC, *, summary: str = _DEFAULT.summary) -> pd.DataFrame:
     """Per-window summaries of a WCC result.
 
     Parameters

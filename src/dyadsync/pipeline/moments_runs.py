@@ -10,7 +10,6 @@ codes that do not fit) is reported and skipped; the others still finish. Every o
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import warnings
 from collections.abc import Callable, Sequence
@@ -22,38 +21,17 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import ConfigError, DyadsyncError, DyadsyncWarning, InputError
+from ..io.dial import read_dial
+from ..io.events import empty_events, read_events
 from ..io.store import write_csv, write_json, write_parquet
-from .multilevel import across_dyads
-from .session import MOMENT_TABLES, analyse_moments
+from ..moments.dial import dial_congruence, dial_segments, dial_synchrony
+from ..moments.multilevel import across_dyads
+from ..moments.session import MOMENT_TABLES, analyse_moments
+from .analysis import surrogate_synchrony
+from .config import PipelineConfig, config_from_dict, load_pipeline
+from .layout import DIAL_FILES, FIGURES_DIR, MOMENTS_FILES, RUN_FILES, load_run
 
 log = logging.getLogger("dyadsync")
-
-#: Files written by :func:`analyse_runs` besides the per-session tables of :data:`MOMENT_TABLES`.
-BATCH_OUTPUTS = {
-    "sessions": "sessions.parquet",
-    "events": "events.parquet",
-    "combined": "across_dyads.parquet",
-    "forest": "forest.parquet",
-    "grand_average": "grand_average.parquet",
-    "mixed_model": "mixed_model.parquet",
-    "report": "moments_report.html",
-    "record": "moments_run.json",
-}
-
-#: Files written by :func:`analyse_runs` when dial ratings are given.
-DIAL_TABLES = {"dial_congruence": "dial_congruence.parquet", "dial_summary": "dial_summary.parquet"}
-
-
-@dataclass
-class RunData:
-    """What a finished run folder holds for the moments analyses."""
-
-    run_dir: Path
-    synchrony: pd.DataFrame
-    features: pd.DataFrame | None
-    events: pd.DataFrame | None
-    record: dict[str, Any]
-
 
 @dataclass
 class MomentsBatch:
@@ -67,29 +45,8 @@ class MomentsBatch:
     warnings: list[str] = field(default_factory=list)
 
 
-def load_run(run_dir: str | Path) -> RunData:
-    """Read a run folder's synchrony, features, events and run record.
-
-    Raises
-    ------
-    InputError
-        When the folder, its ``run.json`` or its ``synchrony.parquet`` is missing.
-    """
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise InputError(run_dir, "run folder not found (a folder written by `dyadsync run`)")
-    for name in ("run.json", "synchrony.parquet"):
-        if not (run_dir / name).is_file():
-            raise InputError(run_dir, f"no {name}: not a finished `dyadsync run` folder")
-    record = json.loads((run_dir / "run.json").read_text())
-    features = pd.read_parquet(run_dir / "features.parquet") if (run_dir / "features.parquet").is_file() else None
-    events = pd.read_parquet(run_dir / "events.parquet") if (run_dir / "events.parquet").is_file() else None
-    return RunData(run_dir, pd.read_parquet(run_dir / "synchrony.parquet"), features, events, record)
-
-
-def _config(record: dict[str, Any], pipeline: str | Path | None) -> Any:
-    from ..pipeline.config import config_from_dict, load_pipeline
-
+def _config(record: dict[str, Any], pipeline: str | Path | None) -> PipelineConfig:
+    """The pipeline a run used (from its record), with the ``[moments]`` section of ``pipeline`` when given."""
     data = {k: v for k, v in record["pipeline"].items() if k != "source"}
     config = config_from_dict(data)
     if pipeline is not None:
@@ -185,7 +142,7 @@ def analyse_runs(
     names = _unique([r.resolve().name for r in run_dirs])
     dyad_of = list(dyads) if dyads is not None else names
     out = Path(out_dir)
-    per: dict[str, list[pd.DataFrame]] = {k: [] for k in [*MOMENT_TABLES, "events", *DIAL_TABLES]}
+    per: dict[str, list[pd.DataFrame]] = {k: [] for k in [*MOMENT_TABLES, "events", *DIAL_FILES]}
     sessions, caught, params_used, window = [], [], None, None
     for run_dir, files, dial_file, name, dyad in zip(run_dirs, code_files, dial_files, names, dyad_of):
         say(f"moments: {name}")
@@ -221,19 +178,19 @@ def analyse_runs(
     written = []
     for key, table in [("sessions", session_table), ("events", tables["events"]), *[(k, across[k]) for k in
                        ("combined", "forest", "grand_average", "mixed_model")]]:
-        written.append(_save(table, out / BATCH_OUTPUTS[key], csv))
-    for key, fname in MOMENT_TABLES.items():
-        written.append(_save(tables[key], out / fname, csv))
+        written.append(_save(table, out / MOMENTS_FILES[key], csv))
+    for key in MOMENT_TABLES:
+        written.append(_save(tables[key], out / RUN_FILES[key], csv))
     if dial is not None:
-        for key, fname in DIAL_TABLES.items():
+        for key, fname in DIAL_FILES.items():
             written.append(_save(tables[key], out / fname, csv))
-    written += _write_figures(across, tables, out / "figures", max_session_figures)
+    written += _write_figures(across, tables, out / FIGURES_DIR, max_session_figures)
     if report:
-        from ..report.html import write_moments_report
+        from ..report import write_moments_report
 
-        write_moments_report(session_table, tables, across, params_used or {}, out / BATCH_OUTPUTS["report"],
+        write_moments_report(session_table, tables, across, params_used or {}, out / MOMENTS_FILES["report"],
                              warnings_=caught, window_s=window, max_session_figures=max_session_figures)
-        written.append(BATCH_OUTPUTS["report"])
+        written.append(MOMENTS_FILES["report"])
     record = {
         "dyadsync_version": __version__,
         "command": "moments",
@@ -241,9 +198,9 @@ def analyse_runs(
         "moments": params_used,
         "pipeline_override": str(pipeline) if pipeline else None,
         "warnings": caught,
-        "outputs": [*written, BATCH_OUTPUTS["record"]],
+        "outputs": [*written, MOMENTS_FILES["record"]],
     }
-    write_json(record, out / BATCH_OUTPUTS["record"])
+    write_json(record, out / MOMENTS_FILES["record"])
     return MomentsBatch(tables=tables, across=across, sessions=session_table, written=record["outputs"],
                         warnings=caught)
 
@@ -251,10 +208,7 @@ def analyse_runs(
 def _one_session(
     run_dir: Path, files: list[Path] | None, pipeline: str | Path | None, dial_file: Path | None = None,
     raters: Sequence[str] = ("client", "therapist"),
-) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, Any]:
-    from ..io.events import empty_events, read_events
-    from ..pipeline.session import surrogate_synchrony
-
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, PipelineConfig]:
     run = load_run(run_dir)
     config = _config(run.record, pipeline)
     duration = run.record.get("inputs", {}).get("video", {}).get("duration_s")
@@ -295,13 +249,10 @@ def _one_session(
 
 
 def _dial(
-    path: Path, synchrony: pd.DataFrame, raters: Sequence[str], config: Any
+    path: Path, synchrony: pd.DataFrame, raters: Sequence[str], config: PipelineConfig
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Dial ratings of one session: congruence over time and overall, high/low segments (returned as events to
     analyse like coded moments) and their relation to each feature's synchrony."""
-    from ..io.dial import read_dial
-    from .dial import dial_congruence, dial_segments, dial_synchrony
-
     dial = read_dial(path, raters=raters)
     over_time, summary = dial_congruence(dial, raters=raters)
     segments = dial_segments(dial, raters=raters)
@@ -326,7 +277,7 @@ def _write_figures(across: dict[str, pd.DataFrame], tables: dict[str, pd.DataFra
     def save(fig: Any, name: str) -> None:
         for suffix in (".svg", ".png"):
             figures.save_figure(fig, folder / f"{name}{suffix}")
-            written.append(f"figures/{name}{suffix}")
+            written.append(f"{FIGURES_DIR}/{name}{suffix}")
 
     def safe(text: object) -> str:
         return "".join(c if c.isalnum() or c in "-_" else "_" for c in str(text))
