@@ -16,6 +16,7 @@ import pytest
 
 from conftest import ROOT, SAMPLE
 from dyadsync.pipeline import read_dataset, run_batch
+from dyadsync.report._html import element_id
 from dyadsync.simulate.session import remux_session
 
 CLIP_S = 60.0
@@ -75,7 +76,7 @@ def test_batch_outputs(uninterrupted):
         assert (out / "sessions" / sid / "report.html").is_file()
         assert not (out / "sessions" / sid / ".progress.json").exists()
     html = (out / "batch_report.html").read_text()
-    assert 'href="sessions/s01/report.html"' in html and 'id="forest-motion_energy-MoM"' in html
+    assert 'href="sessions/s01/report.html"' in html and f'id="{element_id("forest", "motion_energy", "MoM")}"' in html
     assert not list(out.rglob(".*.tmp"))
 
 

@@ -13,6 +13,16 @@ def run(*args):
     return main([str(a) for a in args])
 
 
+def nothing_but_the_failure_record(out):
+    """A failed run writes no result: at most error.json, naming what went wrong."""
+    import json
+
+    names = sorted(p.name for p in out.iterdir()) if out.exists() else []
+    assert names in ([], ["error.json"]), names
+    if names:
+        assert json.loads((out / "error.json").read_text())["error"]
+
+
 def test_truncated_video(tmp_path, sample_video, sample_dir, capsys):
     cut = tmp_path / "session_cut.mp4"
     cut.write_bytes(sample_video.read_bytes()[:1_000_000])
@@ -22,7 +32,7 @@ def test_truncated_video(tmp_path, sample_video, sample_dir, capsys):
     err = capsys.readouterr().err
     assert "session_cut.mp4" in err and "truncated" in err
     # The codes pass validation only against the announced duration; no result was written.
-    assert not out.exists() or not [p for p in out.iterdir()]
+    nothing_but_the_failure_record(out)
 
 
 def test_events_past_the_end(tmp_path, sample_video, capsys):
@@ -32,7 +42,7 @@ def test_events_past_the_end(tmp_path, sample_video, capsys):
     assert run("run", sample_video, "--codes", codes, "--out", out) == 2
     err = capsys.readouterr().err
     assert "late_codes.csv" in err and "line 3" in err and "after the end of the recording" in err
-    assert not out.exists()
+    nothing_but_the_failure_record(out)
 
 
 def test_unknown_column(tmp_path, sample_video, capsys):

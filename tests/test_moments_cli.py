@@ -15,6 +15,7 @@ from dyadsync.io.events import write_eaf, write_events_csv
 from dyadsync.io.store import write_json, write_parquet
 from dyadsync.pipeline import config_from_dict
 from dyadsync.pipeline.analysis import analyse_features
+from dyadsync.report._html import element_id
 from dyadsync.simulate import simulate_dyad
 
 FAST = {"n_shifts": 99, "n_random": 99, "n_surrogates": 3, "epoch_s": 20.0, "n_baseline": 5, "tmin_s": -20.0,
@@ -77,8 +78,8 @@ def test_many_sessions_across_dyads(runs, tmp_path, capsys):
     assert {"pre vs random", "during vs random_during", "post vs random"} == set(mm["term"])
     assert mm.set_index("level").loc["during", "estimate"] > 0 and mm["q_value"].notna().all()
     html = (out / "moments_report.html").read_text()
-    assert 'id="forest-motion_energy-MoM"' in html and 'id="grand-average-motion_energy-MoM"' in html
-    assert 'id="s2-event-locked-motion_energy-MoM"' not in html and "<script" not in html
+    assert f'id="{element_id("forest", "motion_energy", "MoM")}"' in html and f'id="{element_id("grand-average", "motion_energy", "MoM")}"' in html
+    assert f'id="{element_id("event-locked", "s2-", "motion_energy", "MoM")}"' not in html and "<script" not in html
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert "References:" in html and "Maris" in html
 
@@ -146,7 +147,7 @@ def test_one_session_two_coders_as_files(runs, tmp_path):
                                       toml, "-q"]]) == 0
     html = (tmp_path / "o" / "moments_report.html").read_text()
     for fig in ("event-locked", "contrasts", "raster", "f1", "latency"):
-        assert f'id="s1-{fig}-motion_energy-MoM"' in html, fig
+        assert f'id="{element_id(fig, "s1-", "motion_energy", "MoM")}"' in html, fig
     agreement = pd.read_parquet(tmp_path / "o" / "coder_agreement.parquet")
     row = agreement.iloc[0]
     assert (row["coder_a"], row["coder_b"]) == ("anna", "ben") and row["f1"] == pytest.approx(2 * 5 / 11)

@@ -57,8 +57,12 @@ def test_event_locked_average_above_null_band(sample_run):
 
 
 def test_report_is_self_contained_and_has_its_figures(sample_run):
+    from dyadsync.report._html import element_id
+
     html = sample_run.report.read_text()
-    for fig_id in ("timeline-motion_energy", "heatmap-motion_energy", "event-locked-motion_energy-MoM", "qc-motion"):
+    ids = [element_id("timeline", "motion_energy"), element_id("heatmap", "motion_energy"),
+           element_id("event-locked", "", "motion_energy", "MoM"), element_id("qc-motion")]
+    for fig_id in ids:
         assert f'id="{fig_id}"' in html
     assert html.count("<svg") >= 4
     # no scripts, no external resources, no embedded photographs (the heatmap is an embedded PNG of numbers)

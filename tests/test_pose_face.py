@@ -24,6 +24,7 @@ from dyadsync.features.persons import head_region
 from dyadsync.features.pose import FEATURES as POSE_FEATURES
 from dyadsync.features.pose import pose_series
 from dyadsync.pipeline import config_from_dict, load_pipeline
+from dyadsync.report._html import element_id
 
 
 def _series(features: pd.DataFrame, person: str, feature: str) -> tuple[np.ndarray, np.ndarray]:
@@ -100,9 +101,9 @@ def test_mouth_opening_is_a_per_person_feature_in_the_long_table(multimodal_run)
 
 def test_report_has_the_detection_qc_panel(multimodal_run):
     html = multimodal_run.report.read_text()
-    assert 'id="qc-detection"' in html and "time ranges without detection" in html
+    assert f'id="{element_id("qc-detection")}"' in html and "time ranges without detection" in html
     for feature in ("head_speed", "body_motion", "face_motion"):
-        assert f'id="timeline-{feature}"' in html
+        assert f'id="{element_id("timeline", feature)}"' in html
     assert "image/jpeg" not in html and "<script" not in html
     assert "BlazePose" in html and "Face Mesh" in html
 

@@ -94,9 +94,6 @@ def process_session(spec: SessionSpec, out_dir: str | Path, cache_root: str | Pa
     key = ""
     try:
         key = expected_key(spec, cache)
-        # Until this run completes, the folder must not look complete (run.json is written last).
-        if read_json(folder / RUN_FILES["run"]).get("key") != key:
-            (folder / RUN_FILES["run"]).unlink(missing_ok=True)
         from ..io.video import frame_progress
 
         with frame_progress(lambda f: report_progress(fraction=f)):

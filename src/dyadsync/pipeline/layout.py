@@ -42,6 +42,10 @@ RUN_FILES = {
     **{name: f"{name}.parquet" for name in MOMENT_TABLES if name not in ("moments", "moment_tests")},
 }
 
+#: Where a run builds its outputs before they replace the folder's (removed when the run ends, or by the next run
+#: into the folder after a kill).
+STAGING_DIR = ".dyadsync-partial"
+
 # ------------------------------------------------------------------------------- moments over finished runs
 
 #: Files of ``dyadsync moments`` besides the per-session moment tables (``<name>.parquet``).
@@ -77,7 +81,8 @@ BATCH_FILES = {
     "timings": "batch_timings.json",
 }
 
-#: Files a batch keeps in a session's folder while it runs (progress) or after it failed (the error).
+#: Files a batch keeps in a session's folder while it runs (progress); the record of a run that failed (a batch adds
+#: the stage and its key).
 PROGRESS_FILE = ".progress.json"
 ERROR_FILE = "error.json"
 

@@ -11,7 +11,9 @@ file names in :mod:`~dyadsync.pipeline.layout`.
 from __future__ import annotations
 
 import logging
+import os
 import platform
+import shutil
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -29,11 +31,11 @@ from ..io.events import read_events
 from ..io.store import write_json, write_parquet
 from ..io.tables import concat_tables
 from ..io.video import probe_video
-from ..moments.session import MOMENT_TABLES
 from .analysis import analyse_features
 from .cache import StageCache, file_sha256, stable_hash
+from .checks import check_output_dir, check_session, raise_problems
 from .config import PipelineConfig, load_pipeline
-from .layout import RUN_FILES
+from .layout import ERROR_FILE, RUN_FILES, STAGING_DIR
 from .stages import FEATURE_STAGES, OPTIONAL_STAGES, FeatureStages, referenced_files
 
 log = logging.getLogger("dyadsync")
@@ -101,12 +103,55 @@ def run_session(
     ------
     DyadsyncError
         (InputError, VideoError, EventsError, ConfigError, AnalysisError) with a message naming the file and the
-        problem. Files already written stay complete; nothing half-written is left.
+        problem. The outputs are built apart (in ``out_dir/.dyadsync-partial``) and replace an earlier complete
+        run's only when this one has succeeded, ``run.json`` last: a failed run leaves every earlier file as it
+        was and writes its error to ``error.json``.
     """
     config = pipeline if isinstance(pipeline, PipelineConfig) else load_pipeline(pipeline)
-    say = progress or (lambda msg: log.info(msg))
     out = Path(out_dir)
-    video = Path(video)
+    check_output_dir(out)
+    staging = out / STAGING_DIR
+    if staging.exists():  # left by a run that was killed: never part of a result
+        shutil.rmtree(staging)
+    staging.mkdir()
+    try:
+        result, written = _run(Path(video), out, staging, codes, config, progress, cache)
+    except Exception as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        write_json({"error_type": type(exc).__name__, "error": str(exc), "video": str(video),
+                    "dyadsync_version": __version__}, out / ERROR_FILE)
+        raise
+    _commit(staging, out, written)
+    return result
+
+
+def _commit(staging: Path, out: Path, written: list[str]) -> None:
+    """Replace the folder's outputs by the new ones: ``run.json`` goes first (from here until the new one is in
+    place the folder is not a complete run), outputs this run did not write go, ``run.json`` comes back last."""
+    run = RUN_FILES["run"]
+    (out / run).unlink(missing_ok=True)
+    for name in written:
+        if name != run:
+            os.replace(staging / name, out / name)
+    for name in RUN_FILES.values():
+        if name not in written:
+            (out / name).unlink(missing_ok=True)
+    (out / ERROR_FILE).unlink(missing_ok=True)
+    os.replace(staging / run, out / run)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _run(
+    video: Path,
+    out: Path,
+    staging: Path,
+    codes: str | Path | Sequence[str | Path] | None,
+    config: PipelineConfig,
+    progress: Callable[[str], None] | None,
+    cache: StageCache | None,
+) -> tuple[SessionResult, list[str]]:
+    """The session run, writing into ``staging``; returns the result and the file names written."""
+    say = progress or (lambda msg: log.info(msg))
     code_files = [] if codes is None else [Path(codes)] if isinstance(codes, (str, Path)) else [Path(c) for c in codes]
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -114,7 +159,7 @@ def run_session(
     written: list[str] = []
 
     def save(table: pd.DataFrame, key: str) -> None:
-        write_parquet(table, out / RUN_FILES[key])
+        write_parquet(table, staging / RUN_FILES[key])
         written.append(RUN_FILES[key])
 
     records: list[warnings.WarningMessage] = []
@@ -128,15 +173,10 @@ def run_session(
                     f"{video}: no audio track; voice features cannot be computed from this file", DyadsyncWarning
                 )
             rois = parse_rois(config.persons.rois, config.persons.names, units=config.persons.roi_units)
-            for roi in rois:
-                roi.to_pixels(meta.width, meta.height)
-            events = None
             stages = config.pipeline.stages
-            if code_files and "moments" in stages:
-                events = _read_codes(code_files, meta.duration_s, config)
-            # Outputs of an earlier run into this folder that this run will not write would pass for current
-            # results; they go now. run.json goes too until this run completes (its presence marks a complete run).
-            _remove_stale(out, _planned_outputs(config, with_events=events is not None))
+            with_events = bool(code_files) and "moments" in stages
+            raise_problems(check_session(config, meta, rois, with_events=with_events), config, video)
+            events = _read_codes(code_files, meta.duration_s, config) if with_events else None
             hashes = {"video": cache.content_hash(video) if cache else file_sha256(video)}
             hashes["codes"] = [file_sha256(c) for c in code_files]
 
@@ -215,33 +255,16 @@ def run_session(
         from ..report import write_session_report
 
         t = time.perf_counter()
-        write_session_report(record, result.tables, out / RUN_FILES["report"])
+        write_session_report(record, result.tables, staging / RUN_FILES["report"])
         timings["report_s"] = time.perf_counter() - t
         written.append(RUN_FILES["report"])
     timings["total_s"] = time.perf_counter() - started
     # Timings vary from run to run; they live in their own file so that run.json and every result are
     # byte-identical for identical inputs. run.json is written last: its presence marks a complete session.
-    write_json(timings, out / RUN_FILES["timings"])
+    write_json(timings, staging / RUN_FILES["timings"])
     record["outputs"] = [*written, RUN_FILES["timings"], RUN_FILES["run"]]
-    write_json(record, out / RUN_FILES["run"])
-    return result
-
-
-def _planned_outputs(config: PipelineConfig, *, with_events: bool) -> set[str]:
-    """File names (values of :data:`RUN_FILES`) a run with this pipeline writes, run.json excepted."""
-    keys = {"features", "synchrony", "synchrony_lags", "timings"}
-    if with_events:
-        keys |= {"events", *MOMENT_TABLES}
-    if "report" in config.pipeline.stages:
-        keys.add("report")
-    return {RUN_FILES[k] for k in keys}
-
-
-def _remove_stale(out: Path, keep: set[str]) -> None:
-    """Delete every output file of :data:`RUN_FILES` in ``out`` whose name is not in ``keep``."""
-    for name in RUN_FILES.values():
-        if name not in keep:
-            (out / name).unlink(missing_ok=True)
+    write_json(record, staging / RUN_FILES["run"])
+    return result, record["outputs"]
 
 
 def session_key(video_sha256: str, codes_sha256: Sequence[str], config: PipelineConfig) -> str:

@@ -6,7 +6,10 @@ comes from an input is escaped.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -51,18 +54,50 @@ def table_html(df: pd.DataFrame, left: tuple[str, ...] = (), raw: dict[str, list
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def figure_html(fig: Any, caption: str, fig_id: str) -> str:
-    """A figure as inline SVG with its (escaped) caption, under the element id ``fig_id``."""
+def element_id(kind: str, *parts: object) -> str:
+    """An HTML id for an element about ``parts`` (feature, code, session...), derived, never copied: the parts'
+    letters and digits for readability, then a hash of the parts themselves, so that any code or file name gives
+    a valid, unique id that holds no markup."""
+    text = "\x1f".join(str(p) for p in parts)
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:40]
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{kind}-{slug}-{digest}" if slug else f"{kind}-{digest}"
+
+
+def figure_html(fig: Any, caption: str, kind: str, *parts: object) -> str:
+    """A figure as inline SVG with its (escaped) caption; its id is :func:`element_id` of ``kind`` and ``parts``."""
+    svg = _COMMENT.sub("", figures.to_svg(fig))  # matplotlib writes each text as a comment too: not needed here
     return (
-        f'<figure id="{fig_id}" class="figure">{figures.to_svg(fig)}'
+        f'<figure id="{element_id(kind, *parts)}" class="figure">{svg}'
         f"<figcaption>{html.escape(caption)}</figcaption></figure>"
     )
 
 
-def page_html(title: str, body: str) -> str:
-    """A whole self-contained page: the (escaped) title, the stylesheet and ``body`` (HTML made here)."""
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+#: What a report may load and run: nothing from outside, no script but the ones the report wrote itself (their
+#: hashes are added), styles and images inline only.
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src 'none'; connect-src 'none'; "
+       "media-src 'none'; object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'none'")
+
+
+def csp(scripts: Sequence[str] = ()) -> str:
+    """The Content-Security-Policy of a page whose only scripts are ``scripts`` (allowed by their SHA-256)."""
+    if not scripts:
+        return CSP + "; script-src 'none'"
+    import base64
+
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in scripts)
+    return f"{CSP}; script-src {hashes}"
+
+
+def page_html(title: str, body: str, *, scripts: Sequence[str] = ()) -> str:
+    """A whole self-contained page: the (escaped) title, the stylesheet, ``body`` (HTML made here) and the page's
+    own ``scripts``, under a Content-Security-Policy that allows nothing else."""
+    code = "".join(f"<script>{s}</script>" for s in scripts)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f'<meta http-equiv="Content-Security-Policy" content="{html.escape(csp(scripts))}">'
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(title)}</title>"
-        f"<style>{CSS}</style></head><body><main>{body}</main></body></html>\n"
+        f"<style>{CSS}</style></head><body><main>{body}</main>{code}</body></html>\n"
     )

@@ -110,7 +110,7 @@ def _batch_across_html(across: Mapping[str, pd.DataFrame], notes: Sequence[str])
             parts.append(figure_html(figures.event_locked_figure(g, f"{feature} around {code}: mean of {n} session(s)"),
                                  "Event-locked average of z-scored synchrony averaged over sessions; grey: 95% band "
                                  "around the sessions' mean null curve (from their null SDs, sessions independent).",
-                                 f"grand-average-{feature}-{code}"))
+                                 "grand-average", feature, code))
     forest = read("forest")
     if forest is not None:
         parts.append("<h3>Forest plots: the event-locked test per session</h3>")
@@ -118,7 +118,7 @@ def _batch_across_html(across: Mapping[str, pd.DataFrame], notes: Sequence[str])
             parts.append(figure_html(figures.forest_figure(g, f"{feature} around {code}: excess z during the events"),
                                  "Each session's mean z during the events minus the mean under shifted events, with "
                                  "a 95% interval from the null SD; diamond: inverse-variance weighted combination.",
-                                 f"forest-{feature}-{code}"))
+                                 "forest", feature, code))
     pseudo = read("pseudo_dyads")
     if pseudo is not None:
         parts.append("<h3>Real dyads against pseudo-dyads</h3>")

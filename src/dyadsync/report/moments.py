@@ -91,12 +91,12 @@ def moments_figures_html(tables: dict[str, pd.DataFrame], events: pd.DataFrame |
                              f"Event-locked average of z-scored synchrony around {code} onsets; dark grey: "
                              f"{test['band'] * 100:.0f}% pointwise band, light grey: simultaneous band (max "
                              f"statistic) of {test['n_shifts']} circular shifts of the event times; purple: "
-                             "significant clusters.", f"{prefix}event-locked-{feature}-{code}"))
+                             "significant clusters.", "event-locked", prefix, feature, code))
         ep = rows("moment_epochs", code)
         if ep is not None:
             parts.append(figure_html(figures.contrasts_figure(ep, f"{feature}: epochs around {code}"),
                                  "Mean z of each PRE, DURING and POST epoch (purple) and of random baseline epochs "
-                                 "away from the events (grey); bars: means.", f"{prefix}contrasts-{feature}-{code}"))
+                                 "away from the events (grey); bars: means.", "contrasts", prefix, feature, code))
         peaks = tables.get("sync_peaks")
         if peaks is not None and len(peaks) and events is not None:
             pk = peaks[peaks["feature"].astype(str) == feature]
@@ -111,12 +111,12 @@ def moments_figures_html(tables: dict[str, pd.DataFrame], events: pd.DataFrame |
                                                                max_lag_s=lag, reference=reference),
                                      f"Top: synchrony peaks (ticks) around each event {reference} (one row per event). "
                                      "Bottom: peaks per event by lag, with the band of shifted events.",
-                                     f"{prefix}raster-{feature}-{code}"))
+                                     "raster", prefix, feature, code))
         f1 = rows("moment_f1", code)
         if f1 is not None:
             parts.append(figure_html(figures.f1_tolerance_figure(f1, f"{feature} / {code}: F1 vs tolerance"),
                                  "F1 of the optimal one-to-one matching of peaks and event onsets at each tolerance; "
-                                 "grey: band of shifted events.", f"{prefix}f1-{feature}-{code}"))
+                                 "grey: band of shifted events.", "f1", prefix, feature, code))
         matches = rows("moment_matches", code)
         m = sel[sel["analysis"] == "matching_latency"]
         if matches is not None and len(m):
@@ -124,7 +124,7 @@ def moments_figures_html(tables: dict[str, pd.DataFrame], events: pd.DataFrame |
                                                         window_s=window_s, tolerance_s=float(m.iloc[0]["tolerance_s"])),
                                  "Peak time minus event onset for the matched pairs (negative: synchrony first); "
                                  "light band: less than half a synchrony window, not evidence of precedence.",
-                                 f"{prefix}latency-{feature}-{code}"))
+                                 "latency", prefix, feature, code))
     return parts
 
 
@@ -184,7 +184,7 @@ def write_moments_report(
             parts.append(figure_html(figures.event_locked_figure(g, f"{key[0]} around {key[1]}: mean of {n} session(s)"),
                                  "Event-locked average of z-scored synchrony averaged over sessions; grey: 95% band "
                                  "around the sessions' mean null curve (from their null SDs, sessions independent).",
-                                 f"grand-average-{key[0]}-{key[1]}"))
+                                 "grand-average", *key))
     forest = across.get("forest")
     if forest is not None and len(forest):
         parts.append("<h2>Across dyads: forest plot</h2>")
@@ -192,7 +192,7 @@ def write_moments_report(
             parts.append(figure_html(figures.forest_figure(g, f"{key[0]} around {key[1]}: excess z during the events"),
                                  "Each session's mean z during the events minus the mean under shifted events, with "
                                  "a 95% interval from the null SD; diamond: inverse-variance weighted combination.",
-                                 f"forest-{key[0]}-{key[1]}"))
+                                 "forest", *key))
     mm = across.get("mixed_model")
     if mm is not None and len(mm):
         parts.append("<h2>Across dyads: epoch-level mixed model</h2>")
@@ -214,7 +214,7 @@ def write_moments_report(
                 parts.append(figure_html(figures.dial_figure(dial[dial["session"] == session],
                                                          f"{session}: dial ratings"),
                                      "Dial ratings: each rater's mean per window (top) and their correlation in the "
-                                     "window (bottom).", f"{session}-dial"))
+                                     "window (bottom).", "dial", session))
             sub = {k: (v[v["session"] == session] if "session" in v.columns else v) for k, v in tables.items()}
             ev = sub.get("events")
             for feature in pd.unique(g["feature"].astype(str)):

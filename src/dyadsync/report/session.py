@@ -102,10 +102,10 @@ def write_session_report(record: dict[str, Any], tables: Mapping[str, pd.DataFra
         parts.append(f"<h2>Synchrony: {html.escape(feature)}</h2>")
         parts.append(figure_html(figures.synchrony_timeline(synchrony, feature, events, persons=persons),
                              "Synchrony per window (top; shaded: coded moments) and the lag of the best "
-                             "correlation (bottom).", f"timeline-{feature}"))
+                             "correlation (bottom).", "timeline", feature))
         if (lags["feature"].astype(str) == feature).any():
             parts.append(figure_html(figures.lag_heatmap(lags, feature, events),
-                                 "Correlation for every window (x) and lag (y).", f"heatmap-{feature}"))
+                                 "Correlation for every window (x) and lag (y).", "heatmap", feature))
         if tables.get("moments") is not None:
             window = rec["pipeline"]["synchrony"]["window_s"]
             parts += moments_figures_html(tables, events, feature, window_s=window)
