@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EventsError
-from .events import parse_time
+from .events.table import parse_time
 
 TIME_NAMES = ("time", "time_s", "t", "seconds", "sec", "timestamp", "onset", "onset_s")
 DIAL_COLUMNS = ("time_s", "rater", "value")

@@ -1,0 +1,160 @@
+"""Codes as CSV/TSV: a header row, times in seconds, ``mm:ss`` or ``hh:mm:ss``; comma, semicolon or tab separated.
+
+Innovative-moment coding sheets (``start;end;livello;tipo;...``) are read alike: the column names are recognised
+from :data:`CSV_ALIASES` (case and spaces ignored), or given explicitly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from ..._validate import suggest
+from ...errors import EventsError
+from ..store import atomic_open
+from ..textfile import read_text
+from .table import events_table, format_time, parse_time
+
+#: Accepted CSV header names (case and spaces ignored) for each canonical field.
+CSV_ALIASES: dict[str, tuple[str, ...]] = {
+    "onset": ("onset", "onset_s", "onset_sec", "start", "start_s", "start_time", "begin", "begin_s",
+              "begin_time", "time", "time_s", "from"),
+    "offset": ("offset", "offset_s", "offset_sec", "end", "end_s", "end_time", "stop", "stop_s", "stop_time", "to"),
+    "duration": ("duration", "duration_s", "dur"),
+    "code": ("code", "label", "event", "category", "type", "annotation", "value", "behavior", "behaviour", "moment",
+             "im_type", "tipo", "categoria"),
+    "scheme": ("scheme", "tier", "system", "coding_scheme"),
+    "coder": ("coder", "rater", "annotator", "observer"),
+}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s\-\.]+", "_", name.strip().lower()).strip("_")
+
+
+def read_csv_events(
+    path: str | Path, *, columns: Mapping[str, str] | None = None, default_code: str = "event"
+) -> pd.DataFrame:
+    """Read a CSV/TSV codes file into an (unvalidated) Events table; :func:`read_events` is the usual entry point.
+
+    Parameters
+    ----------
+    path : str or Path
+    columns : mapping or None
+        Explicit header names for the fields ``onset``, ``offset``, ``duration``, ``code``, ``scheme``, ``coder``,
+        overriding the automatic recognition (see :data:`CSV_ALIASES`).
+    default_code : str, default "event"
+        Code of every row when the file has no code column.
+
+    Returns
+    -------
+    DataFrame
+        Events table in file order; ``source`` is ``"<file> line <n>"``.
+
+    Raises
+    ------
+    EventsError
+        For an empty file, an unknown or missing column, an unreadable time or an empty code, naming the line.
+    """
+    path = Path(path)
+    columns = columns or {}
+    text = read_text(path)
+    if not text.strip():
+        raise EventsError(path, "file is empty")
+    try:
+        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = [r for r in reader]
+    header = [h.strip() for h in rows[0]]
+    body = rows[1:]
+    unknown_fields = sorted(set(columns) - set(CSV_ALIASES))
+    if unknown_fields:
+        raise EventsError(path, f"columns= names unknown field(s) {unknown_fields}; fields are {sorted(CSV_ALIASES)}")
+    index: dict[str, int] = {}
+    normalised = [_norm(h) for h in header]
+    for fieldname, aliases in CSV_ALIASES.items():
+        if fieldname in columns:
+            wanted = columns[fieldname]
+            if wanted not in header:
+                raise EventsError(
+                    path,
+                    f"column {wanted!r} (given for {fieldname}) is not in the header; columns are: "
+                    f"{', '.join(header)}{suggest(wanted, header)}",
+                )
+            index[fieldname] = header.index(wanted)
+            continue
+        for alias in aliases:
+            if alias in normalised:
+                index[fieldname] = normalised.index(alias)
+                break
+    if "onset" not in index:
+        raise EventsError(
+            path,
+            f"no onset column: the header has {', '.join(repr(h) for h in header)}; name the start column one of "
+            f"{', '.join(CSV_ALIASES['onset'][:6])}, or pass columns={{'onset': '<name>'}}",
+        )
+    records = []
+    for lineno, row in enumerate(body, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < len(header):
+            row = row + [""] * (len(header) - len(row))
+
+        def cell(fieldname: str) -> str:
+            return row[index[fieldname]].strip() if fieldname in index else ""
+
+        source = f"{path.name} line {lineno}"
+        try:
+            onset = parse_time(cell("onset"))
+        except ValueError as exc:
+            raise EventsError(path, f"line {lineno}: onset: {exc}") from None
+        offset = onset
+        try:
+            if cell("offset"):
+                offset = parse_time(cell("offset"))
+            elif cell("duration"):
+                offset = onset + parse_time(cell("duration"))
+        except ValueError as exc:
+            raise EventsError(path, f"line {lineno}: offset: {exc}") from None
+        code = cell("code") or (default_code if "code" not in index else "")
+        if not code:
+            raise EventsError(path, f"line {lineno}: empty code")
+        records.append((onset, offset, code, cell("scheme"), cell("coder"), source))
+    if not records:
+        raise EventsError(path, "no events: the file has a header but no rows")
+    return events_table(records)
+
+
+def write_events_csv(events: pd.DataFrame, path: str | Path, *, clock: bool = False, sep: str = ",") -> Path:
+    """Write an Events table as CSV (``onset,offset,code,scheme,coder``), atomically.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Events table.
+    path : str or Path
+    clock : bool, default False
+        Write times as ``mm:ss.fff`` instead of seconds.
+    sep : str, default ","
+        Field separator (``";"`` with ``clock=True`` gives the layout of innovative-moment coding sheets).
+    """
+    out = pd.DataFrame(
+        {
+            "onset": events["onset_s"].map(format_time) if clock else events["onset_s"].round(3),
+            "offset": events["offset_s"].map(format_time) if clock else events["offset_s"].round(3),
+            "code": events["code"],
+            "scheme": events["scheme"],
+            "coder": events["coder"],
+        }
+    )
+    with atomic_open(path) as fh:
+        out.to_csv(fh, index=False, sep=sep)
+    return Path(path)
