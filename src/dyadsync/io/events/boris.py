@@ -13,7 +13,7 @@ from ..._validate import check_option
 from ...errors import EventsError
 from ..store import atomic_open
 from ..textfile import read_text
-from .table import events_table, parse_time
+from .table import CODES_TEXT, events_table, parse_time
 
 #: BORIS's own column names (aggregated export: one row per event; tabular export: START/STOP/POINT rows).
 BORIS_AGGREGATED = ("Start (s)", "Stop (s)")
@@ -58,7 +58,7 @@ def read_boris(path: str | Path, observation: str | None = None) -> pd.DataFrame
         START/STOP rows, naming the line.
     """
     path = Path(path)
-    text = read_text(path)
+    text = read_text(path, error=EventsError, what=CODES_TEXT)
     lines = text.splitlines()
     found = boris_header(lines[:60])
     if found is None:

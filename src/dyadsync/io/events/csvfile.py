@@ -18,7 +18,7 @@ from ..._validate import suggest
 from ...errors import EventsError
 from ..store import atomic_open
 from ..textfile import read_text
-from .table import events_table, format_time, parse_time
+from .table import CODES_TEXT, events_table, format_time, parse_time
 
 #: Accepted CSV header names (case and spaces ignored) for each canonical field.
 CSV_ALIASES: dict[str, tuple[str, ...]] = {
@@ -63,7 +63,7 @@ def read_csv_events(
     """
     path = Path(path)
     columns = columns or {}
-    text = read_text(path)
+    text = read_text(path, error=EventsError, what=CODES_TEXT)
     if not text.strip():
         raise EventsError(path, "file is empty")
     try:

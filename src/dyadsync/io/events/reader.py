@@ -26,7 +26,7 @@ from .boris import boris_header, read_boris
 from .csvfile import read_csv_events
 from .eaf import read_eaf
 from .rttm import read_rttm
-from .table import validate_events
+from .table import CODES_TEXT, validate_events
 from .textgrid import read_textgrid
 
 
@@ -127,11 +127,13 @@ def detect_format(path: str | Path) -> str:
     Raises
     ------
     EventsError
-        For a missing file or an unknown suffix.
+        For a missing file, a folder, an unknown suffix, or a binary file given as text.
     """
     path = Path(path)
     if not path.exists():
         raise EventsError(path, "file not found")
+    if path.is_dir():
+        raise EventsError(path, "is a folder, not a codes file")
     suffix = path.suffix.lower()
     if suffix == ".eaf":
         return "eaf"
@@ -144,7 +146,7 @@ def detect_format(path: str | Path) -> str:
             path, f"unknown events format {suffix!r}; dyadsync reads .csv, .tsv, .txt (including BORIS exports), "
             ".eaf (ELAN), .TextGrid (Praat) and .rttm (speaker turns)"
         )
-    head = read_text(path)[:20000]
+    head = read_text(path, error=EventsError, what=CODES_TEXT)[:20000]
     if head.lstrip().startswith(("File type", '"ooTextFile"')) and "TextGrid" in head[:200]:
         return "textgrid"
     header = boris_header(head.splitlines()[:60])

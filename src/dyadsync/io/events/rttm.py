@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ...errors import EventsError
+from ..textfile import read_text
 from .table import events_table
 
 
@@ -32,7 +33,8 @@ def read_rttm(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     records = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+    text = read_text(path, error=EventsError, what="an RTTM file of speaker turns")
+    for lineno, line in enumerate(text.splitlines(), start=1):
         parts = line.split()
         if not parts or parts[0].startswith((";", "#")) or parts[0] != "SPEAKER":
             continue

@@ -28,6 +28,9 @@ from ...errors import DyadsyncWarning, EventsError
 
 EVENT_COLUMNS = ("onset_s", "offset_s", "code", "scheme", "coder", "source")
 
+#: What a text codes file should be, for the message that refuses a binary one.
+CODES_TEXT = "a text file of codes (CSV or TSV with a header row, a BORIS export, a Praat TextGrid or RTTM)"
+
 _TIME_RE = re.compile(r"^(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d+(?:[.,]\d*)?)$")
 
 

@@ -61,7 +61,7 @@ def read_textgrid(path: str | Path, tiers: Iterable[str] | None = None) -> pd.Da
         tier.
     """
     path = Path(path)
-    tokens = _textgrid_tokens(read_text(path))
+    tokens = _textgrid_tokens(read_text(path, error=EventsError, what="a Praat TextGrid (text format)"))
     pos = 0
 
     def take(kind: type, what: str) -> Any:
