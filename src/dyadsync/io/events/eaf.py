@@ -11,6 +11,7 @@ import pandas as pd
 from ..._validate import suggest
 from ...errors import EventsError
 from ..store import atomic_open
+from ..textfile import binary_kind, read_bytes
 from .table import empty_events, events_table
 
 
@@ -40,12 +41,7 @@ def read_eaf(path: str | Path, tiers: Iterable[str] | None = None) -> pd.DataFra
         without times.
     """
     path = Path(path)
-    from defusedxml import ElementTree as ET
-
-    try:
-        root = ET.parse(str(path)).getroot()
-    except ET.ParseError as exc:
-        raise EventsError(path, f"not a readable ELAN file (XML error: {exc})") from None
+    root = _parse(path)
     if root.tag != "ANNOTATION_DOCUMENT":
         raise EventsError(path, f"not an ELAN file: root element is <{root.tag}>, not <ANNOTATION_DOCUMENT>")
     header = root.find("HEADER")
@@ -54,8 +50,8 @@ def read_eaf(path: str | Path, tiers: Iterable[str] | None = None) -> pd.DataFra
         raise EventsError(path, f"TIME_UNITS {units!r} is not supported (ELAN writes milliseconds)")
     slots: dict[str, float | None] = {}
     for ts in root.iter("TIME_SLOT"):
-        v = ts.get("TIME_VALUE")
-        slots[ts.get("TIME_SLOT_ID", "")] = None if v is None else int(v) / 1000.0
+        sid, v = ts.get("TIME_SLOT_ID", ""), ts.get("TIME_VALUE")
+        slots[sid] = None if v is None else _milliseconds(path, sid, v) / 1000.0
     all_tiers = [t.get("TIER_ID", "") for t in root.iter("TIER")]
     wanted = list(tiers) if tiers is not None else all_tiers
     unknown = [t for t in wanted if t not in all_tiers]
@@ -70,8 +66,14 @@ def read_eaf(path: str | Path, tiers: Iterable[str] | None = None) -> pd.DataFra
     for tier in root.iter("TIER"):
         for ann in tier.iter("ALIGNABLE_ANNOTATION"):
             aid = ann.get("ANNOTATION_ID", "")
-            t1 = slots.get(ann.get("TIME_SLOT_REF1", ""))
-            t2 = slots.get(ann.get("TIME_SLOT_REF2", ""))
+            refs = (ann.get("TIME_SLOT_REF1", ""), ann.get("TIME_SLOT_REF2", ""))
+            undefined = [r for r in refs if r not in slots]
+            if undefined:
+                raise EventsError(
+                    path, f"annotation {aid} on tier {tier.get('TIER_ID')!r} refers to time slot {undefined[0]!r}, "
+                    "which the file's TIME_ORDER does not define"
+                )
+            t1, t2 = slots[refs[0]], slots[refs[1]]
             if t1 is None or t2 is None:
                 raise EventsError(path, f"annotation {aid} on tier {tier.get('TIER_ID')!r} is not time-aligned")
             spans[aid] = (t1, t2)
@@ -98,6 +100,69 @@ def read_eaf(path: str | Path, tiers: Iterable[str] | None = None) -> pd.DataFra
     if not records:
         return empty_events()
     return events_table(records)
+
+
+def _parse(path: Path) -> Any:
+    """The root element of an ELAN file, parsed safely; every refusal a one-line EventsError naming the file."""
+    from defusedxml import (
+        DefusedXmlException,
+        EntitiesForbidden,
+        ExternalReferenceForbidden,
+    )
+    from defusedxml import ElementTree as ET
+
+    raw = read_bytes(path, error=EventsError)
+    kind = binary_kind(raw)
+    if kind is not None:
+        raise EventsError(path, f"is {kind}, not an ELAN .eaf file (XML text)")
+    try:
+        return ET.fromstring(raw)
+    except ET.ParseError as exc:
+        raise EventsError(path, f"not a readable ELAN file (XML error: {exc})") from None
+    except EntitiesForbidden as exc:
+        if exc.sysid or exc.pubid:
+            raise EventsError(
+                path, f"refused: it declares an external entity {exc.name!r} (pointing to {_short(exc.sysid or exc.pubid)}) "
+                "that would pull another file or a web address into it (an XML external-entity attack); ELAN files "
+                "declare no entities. Nothing was read: export the annotations again from ELAN"
+            ) from None
+        raise EventsError(
+            path, f"refused: it declares the XML entity {exc.name!r}; entities can expand a small file into gigabytes "
+            "(an 'XML bomb') and ELAN files never declare them. Nothing was read: export the annotations again from "
+            "ELAN"
+        ) from None
+    except ExternalReferenceForbidden as exc:
+        raise EventsError(
+            path, f"refused: it refers to an external resource ({_short(exc.sysid or exc.pubid)}) that would pull another "
+            "file or a web address into it; ELAN files refer to none. Nothing was read: export the annotations again "
+            "from ELAN"
+        ) from None
+    except DefusedXmlException as exc:  # DTDs, other constructs ELAN never writes
+        raise EventsError(path, f"refused: XML construct an ELAN file never holds ({type(exc).__name__}: {exc})") from None
+
+
+def _short(text: str | None, limit: int = 80) -> str:
+    text = repr(text or "")
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def _milliseconds(path: Path, slot: str, value: str) -> int:
+    """A TIME_VALUE as whole milliseconds (what ELAN writes), or an EventsError that says what is wrong with it."""
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return int(text)
+    where = f"time slot {slot!r} has TIME_VALUE {value!r}"
+    try:
+        number = float(text)
+    except ValueError:
+        raise EventsError(path, f"{where}, which is not a number of milliseconds") from None
+    if number < 0:
+        raise EventsError(path, f"{where}: negative; ELAN times are milliseconds from the start of the media")
+    raise EventsError(
+        path, f"{where}: ELAN times are whole milliseconds (61.5 s is written 61500), without a decimal point or "
+        "exponent; the file was not saved by ELAN or was edited by hand. Round the value to whole milliseconds (or "
+        "open and save the file in ELAN)"
+    )
 
 
 def write_eaf(
