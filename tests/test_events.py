@@ -27,9 +27,16 @@ def test_parse_time(text, seconds):
     assert parse_time(text) == pytest.approx(seconds)
 
 
-@pytest.mark.parametrize("text", ["1:75", "abc", "1:2:3:4", ""])
-def test_parse_time_rejects(text):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    "text, why",
+    [("1:75", "below 60"), ("abc", ""), ("1:2:3:4", ""), ("", "empty"), ("1:5:00", "two digits"), ("1:5", "two digits"),
+     ("-5", "negative"), ("-0:30", "negative"), ("nan", ""), ("inf", ""), ("1e3", ""), ("+5", ""), ("1_000", ""),
+     ("1.2.3", ""), (float("nan"), "finite"), (-1.0, "not negative")],
+)
+def test_parse_time_rejects(text, why):
+    """Only the documented forms are times: a near-miss is an error (an EventsError, which readers give a file and
+    line), never a silently different number."""
+    with pytest.raises(EventsError, match=why):
         parse_time(text)
 
 

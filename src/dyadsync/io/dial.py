@@ -80,8 +80,8 @@ def read_dial(
         row = row + [""] * (len(header) - len(row))
         try:
             t = parse_time(row[t_col])
-        except ValueError as exc:
-            raise EventsError(path, f"line {lineno}: time: {exc}") from None
+        except EventsError as exc:
+            raise EventsError(path, f"line {lineno}: time: {exc.problem}") from None
         if long_form:
             pairs = [(row[norm.index("rater")].strip(), row[norm.index("value")])]
         else:

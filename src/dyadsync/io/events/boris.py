@@ -104,8 +104,8 @@ def read_boris(path: str | Path, observation: str | None = None) -> pd.DataFrame
     def seconds(row: list[str], name: str, lineno: int) -> float:
         try:
             return parse_time(cell(row, name))
-        except ValueError as exc:
-            raise EventsError(path, f"line {lineno}: {name}: {exc}") from None
+        except EventsError as exc:
+            raise EventsError(path, f"line {lineno}: {name}: {exc.problem}") from None
 
     records: list[tuple[Any, ...]] = []
     if kind == "aggregated":

@@ -114,16 +114,16 @@ def read_csv_events(
         source = f"{path.name} line {lineno}"
         try:
             onset = parse_time(cell("onset"))
-        except ValueError as exc:
-            raise EventsError(path, f"line {lineno}: onset: {exc}") from None
+        except EventsError as exc:
+            raise EventsError(path, f"line {lineno}: onset: {exc.problem}") from None
         offset = onset
         try:
             if cell("offset"):
                 offset = parse_time(cell("offset"))
             elif cell("duration"):
                 offset = onset + parse_time(cell("duration"))
-        except ValueError as exc:
-            raise EventsError(path, f"line {lineno}: offset: {exc}") from None
+        except EventsError as exc:
+            raise EventsError(path, f"line {lineno}: offset: {exc.problem}") from None
         code = cell("code") or (default_code if "code" not in index else "")
         if not code:
             raise EventsError(path, f"line {lineno}: empty code")

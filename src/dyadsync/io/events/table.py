@@ -31,34 +31,53 @@ EVENT_COLUMNS = ("onset_s", "offset_s", "code", "scheme", "coder", "source")
 #: What a text codes file should be, for the message that refuses a binary one.
 CODES_TEXT = "a text file of codes (CSV or TSV with a header row, a BORIS export, a Praat TextGrid or RTTM)"
 
-_TIME_RE = re.compile(r"^(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d+(?:[.,]\d*)?)$")
+# Seconds: digits with an optional decimal point or comma ("83.5", "83,5", "83", ".5"); no sign, exponent, nan.
+_SECONDS_RE = re.compile(r"(?:\d+(?:[.,]\d*)?|[.,]\d+)", re.ASCII)
+# Clock: m:ss or h:mm:ss, with any number of digits in the first field and exactly two in every later one.
+_CLOCK_RE = re.compile(r"(?:(?P<h>\d+):(?P<hm>\d{2})|(?P<m>\d+)):(?P<s>\d{2}(?:[.,]\d*)?)", re.ASCII)
+_ANY_CLOCK_RE = re.compile(r"\d+(?::\d+){1,2}(?:[.,]\d*)?", re.ASCII)
+#: The accepted forms of a time, for messages.
+ACCEPTED_TIMES = "seconds, m:ss or h:mm:ss, e.g. 83.5, 83,5, 1:23.5, 1:02:03.250"
 
 
 def parse_time(text: str | float) -> float:
     """Parse a time given in seconds (``"83.5"``), ``mm:ss(.fff)`` or ``hh:mm:ss(.fff)``; return seconds.
 
+    The accepted forms, surrounding spaces ignored: seconds as digits with an optional decimal point or comma
+    (``83.5``, ``83,5``, ``83``); ``m:ss`` and ``h:mm:ss`` with an optional fraction of a second (``1:23.5``,
+    ``01:02:03,250``), where the first field takes any number of digits and every later one exactly two, below 60.
+    Nothing else is a time: no sign (a time counts from the start of the recording), no exponent, no ``nan`` or
+    ``inf``, no ``1:5`` (``1:05`` or ``1:50``?). A number (int or float) must be finite and not negative.
+
     Raises
     ------
-    ValueError
-        When the text is none of these.
+    EventsError
+        When the text is none of these (the message, without a file name, says why; readers add file and line).
     """
-    if isinstance(text, (int, float, np.number)):
-        return float(text)
+    if isinstance(text, (int, float, np.number)) and not isinstance(text, bool):
+        value = float(text)
+        if not np.isfinite(value) or value < 0:
+            raise EventsError(None, f"{text!r} is not a time (a finite number of seconds, not negative)")
+        return value
     t = str(text).strip()
-    if ":" not in t:
-        try:
-            return float(t.replace(",", "."))
-        except ValueError:
-            raise ValueError(f"{text!r} is not a time (seconds, mm:ss or hh:mm:ss)") from None
-    m = _TIME_RE.match(t)
-    if not m:
-        raise ValueError(f"{text!r} is not a time (seconds, mm:ss or hh:mm:ss)")
-    h = int(m.group("h") or 0)
-    mins = int(m.group("m"))
-    secs = float(m.group("s").replace(",", "."))
-    if secs >= 60 or (m.group("h") is not None and mins >= 60):
-        raise ValueError(f"{text!r} is not a valid clock time (minutes and seconds must be below 60)")
-    return h * 3600 + mins * 60 + secs
+    if _SECONDS_RE.fullmatch(t):
+        return float(t.replace(",", "."))
+    m = _CLOCK_RE.fullmatch(t)
+    if m:
+        h = int(m.group("h") or 0)
+        mins = int(m.group("hm") if m.group("h") is not None else m.group("m"))
+        secs = float(m.group("s").replace(",", "."))
+        if secs < 60 and (m.group("h") is None or mins < 60):
+            return h * 3600 + mins * 60 + secs
+        raise EventsError(None, f"{text!r} is not a valid clock time (minutes and seconds must be below 60)")
+    why = ""
+    if not t:
+        why = ": the cell is empty"
+    elif t.startswith("-") and (_SECONDS_RE.fullmatch(t[1:]) or _ANY_CLOCK_RE.fullmatch(t[1:])):
+        why = ": times count from the start of the recording and cannot be negative"
+    elif _ANY_CLOCK_RE.fullmatch(t):
+        why = ": after a colon, minutes and seconds take two digits (1:05, not 1:5)"
+    raise EventsError(None, f"{text!r} is not a time ({ACCEPTED_TIMES}){why}")
 
 
 def format_time(seconds: float) -> str:
