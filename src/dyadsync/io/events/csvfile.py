@@ -33,6 +33,10 @@ CSV_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: End cells that mean "no end given" (spreadsheets and R write NA for an empty cell).
+MISSING_END = frozenset({"", "NA", "N/A", "NaN", "nan"})
+
+
 def _norm(name: str) -> str:
     return re.sub(r"[\s\-\.]+", "_", name.strip().lower()).strip("_")
 
@@ -59,7 +63,9 @@ def read_csv_events(
     Raises
     ------
     EventsError
-        For an empty file, an unknown or missing column, an unreadable time or an empty code, naming the line.
+        For an empty file, an unknown or missing column, an unreadable time or an empty code, naming the line; and
+        for rows without an end (an empty ``offset``/``duration`` cell, or ``NA``) in a file whose other rows have
+        one. Rows are point events when the file has no end column, or when the end column is empty throughout.
     """
     path = Path(path)
     columns = columns or {}
@@ -102,6 +108,7 @@ def read_csv_events(
             f"{', '.join(CSV_ALIASES['onset'][:6])}, or pass columns={{'onset': '<name>'}}",
         )
     records = []
+    no_end: list[int] = []  # lines whose end (offset or duration) is empty although the file has an end column
     for lineno, row in enumerate(body, start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -117,19 +124,34 @@ def read_csv_events(
         except EventsError as exc:
             raise EventsError(path, f"line {lineno}: onset: {exc.problem}") from None
         offset = onset
-        try:
-            if cell("offset"):
-                offset = parse_time(cell("offset"))
-            elif cell("duration"):
-                offset = onset + parse_time(cell("duration"))
-        except EventsError as exc:
-            raise EventsError(path, f"line {lineno}: offset: {exc.problem}") from None
+        for fieldname in ("offset", "duration"):
+            text = cell(fieldname)
+            if text in MISSING_END:
+                continue
+            try:
+                offset = parse_time(text) if fieldname == "offset" else onset + parse_time(text)
+            except EventsError as exc:
+                raise EventsError(path, f"line {lineno}: {fieldname}: {exc.problem}") from None
+            break
+        else:
+            if "offset" in index or "duration" in index:
+                no_end.append(lineno)
         code = cell("code") or (default_code if "code" not in index else "")
         if not code:
             raise EventsError(path, f"line {lineno}: empty code")
         records.append((onset, offset, code, cell("scheme"), cell("coder"), source))
     if not records:
         raise EventsError(path, "no events: the file has a header but no rows")
+    if no_end and len(no_end) < len(records):
+        # An empty end among filled ones is ambiguous (a point event, or an end not coded yet?); read as a point
+        # event it would silently shorten every epoch and match of that event, so the coder decides.
+        lines = ", ".join(map(str, no_end[:8])) + (", ..." if len(no_end) > 8 else "")
+        column = " or ".join(repr(header[index[f]]) for f in ("offset", "duration") if f in index)
+        raise EventsError(
+            path, f"line {no_end[0]}: the end ({column}) is empty while other rows have one ({len(no_end)} row(s) "
+            f"without an end: line(s) {lines}). Fill in the end, or, for a point event, write the onset again as "
+            "its end"
+        )
     return events_table(records)
 
 
