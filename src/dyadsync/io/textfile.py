@@ -10,6 +10,8 @@ file belongs. The message says which kind when its first bytes tell.
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 from ..errors import InputError
@@ -140,3 +142,20 @@ def read_text(path: str | Path, *, error: type[InputError] = InputError, what: s
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
+
+
+def csv_rows(text: str, path: str | Path, *, delimiter: str, error: type[InputError] = InputError) -> list[list[str]]:
+    """The rows of a CSV text, with a one-line ``error`` naming the file where Python's csv module gives up.
+
+    Raises
+    ------
+    InputError (the ``error`` subclass given)
+        For a field beyond the csv module's limit (128 KiB), typically a quote that opens a cell and never closes.
+    """
+    try:
+        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:
+        raise error(
+            path, f"not a readable CSV file ({exc}); a quote (\") that opens a cell and is never closed makes the rest "
+            "of the file one cell"
+        ) from None

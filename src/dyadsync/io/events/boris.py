@@ -12,7 +12,7 @@ import pandas as pd
 from ..._validate import check_option
 from ...errors import EventsError
 from ..store import atomic_open
-from ..textfile import read_text
+from ..textfile import csv_rows, read_text
 from .table import CODES_TEXT, events_table, parse_time
 
 #: BORIS's own column names (aggregated export: one row per event; tabular export: START/STOP/POINT rows).
@@ -64,7 +64,7 @@ def read_boris(path: str | Path, observation: str | None = None) -> pd.DataFrame
     if found is None:
         raise EventsError(path, "not a BORIS export: no header with Behavior and Start (s)/Stop (s) or Time/Status")
     at, kind, delimiter = found
-    rows = list(csv.reader(io.StringIO("\n".join(lines[at:])), delimiter=delimiter))
+    rows = csv_rows("\n".join(lines[at:]), path, delimiter=delimiter, error=EventsError)
     header = [h.strip() for h in rows[0]]
     col = {h: i for i, h in enumerate(header)}
     obs_col = col.get("Observation id")

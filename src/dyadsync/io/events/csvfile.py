@@ -7,7 +7,6 @@ from :data:`CSV_ALIASES` (case and spaces ignored), or given explicitly.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,7 +16,7 @@ import pandas as pd
 from ..._validate import suggest
 from ...errors import EventsError
 from ..store import atomic_open
-from ..textfile import read_text
+from ..textfile import csv_rows, read_text
 from .table import CODES_TEXT, events_table, format_time, parse_time
 
 #: Accepted CSV header names (case and spaces ignored) for each canonical field.
@@ -77,8 +76,7 @@ def read_csv_events(
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    rows = [r for r in reader]
+    rows = csv_rows(text, path, delimiter=delimiter, error=EventsError)
     header = [h.strip() for h in rows[0]]
     body = rows[1:]
     unknown_fields = sorted(set(columns) - set(CSV_ALIASES))
