@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -42,6 +43,8 @@ def read_rttm(path: str | Path) -> pd.DataFrame:
             raise EventsError(path, f"line {lineno}: a SPEAKER line needs at least 8 fields, got {len(parts)}")
         try:
             onset, duration = float(parts[3]), float(parts[4])
+            if not (math.isfinite(onset) and math.isfinite(duration)):  # float() reads "nan" and "inf"
+                raise ValueError
         except ValueError:
             raise EventsError(path, f"line {lineno}: onset {parts[3]!r} / duration {parts[4]!r} are not seconds") from None
         if duration < 0:

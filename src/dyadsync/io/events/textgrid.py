@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -72,6 +73,8 @@ def read_textgrid(path: str | Path, tiers: Iterable[str] | None = None) -> pd.Da
         ok = isinstance(tok, kind) and not (kind is float and isinstance(tok, bool))
         if not ok:
             raise EventsError(path, f"not a readable TextGrid: expected {what}, found {tok!r} (token {pos + 1})")
+        if kind is float and not math.isfinite(tok):  # "1e999": a time or count no recording has
+            raise EventsError(path, f"not a readable TextGrid: {what} is out of range (token {pos + 1})")
         pos += 1
         return tok
 
