@@ -73,8 +73,7 @@ def binary_kind(raw: bytes) -> str | None:
     head = raw[:SNIFF_BYTES]
     if b"\x00" in head:
         return "a binary file (or UTF-16 text this check cannot recognise: save it as UTF-8)"
-    controls = sum(1 for b in head if b < 0x20 and b not in _TEXT_CONTROLS)
-    if head and controls > 0.05 * len(head):
+    if head and _controls(head) > 0.05 * len(head):
         return "a binary file"
     return None
 
@@ -82,26 +81,36 @@ def binary_kind(raw: bytes) -> str | None:
 def utf16_without_bom(raw: bytes) -> str | None:
     """``"utf-16-le"`` or ``"utf-16-be"`` when ``raw`` is UTF-16 text without a byte-order mark, else None.
 
-    In UTF-16 every character of the ASCII and Latin-1 range has a zero high byte, so such text has zeros in (at
-    least half of) one byte position and none in the other; text in any 8-bit encoding has no zero byte at all,
-    and binary files have zeros in both positions. The file must also decode as that encoding without error.
+    In UTF-16 every character of the ASCII and Latin-1 range has a zero high byte, so such text has zeros in at
+    least half of one byte position and few in the other (characters like U+0100 or U+4E00 have a zero low byte);
+    text in any 8-bit encoding has no zero byte at all, and binary files have zeros in both positions. The file must
+    also decode as that encoding without error into text without NUL and with few control characters.
     """
     if len(raw) % 2 or len(raw) < 4:  # UTF-16 text is a whole number of 2-byte units
         return None
     head = raw[:SNIFF_BYTES]
     even, odd = head[0::2], head[1::2]
     zeros_even, zeros_odd = even.count(0), odd.count(0)
-    if zeros_odd >= len(odd) / 2 and zeros_even == 0:
+    if zeros_odd >= len(odd) / 2 and zeros_even <= zeros_odd / 8:
         encoding = "utf-16-le"
-    elif zeros_even >= len(even) / 2 and zeros_odd == 0:
+    elif zeros_even >= len(even) / 2 and zeros_odd <= zeros_even / 8:
         encoding = "utf-16-be"
     else:
         return None
     try:
-        raw.decode(encoding)
+        text = raw.decode(encoding)
     except UnicodeDecodeError:
         return None
+    sample = text[: SNIFF_BYTES // 2]
+    if "\x00" in text or _controls(sample) > 0.05 * len(sample):
+        return None
     return encoding
+
+
+def _controls(text: str | bytes) -> int:
+    """How many control characters that text files do not hold ``text`` has."""
+    codes = text if isinstance(text, bytes) else map(ord, text)
+    return sum(1 for c in codes if c < 0x20 and c not in _TEXT_CONTROLS)
 
 
 def read_text(path: str | Path, *, error: type[InputError] = InputError, what: str = "a text file") -> str:
