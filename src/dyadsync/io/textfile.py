@@ -16,20 +16,20 @@ from pathlib import Path
 
 from ..errors import InputError
 
-#: Bytes a file starts with, and what such a file is (for the message that refuses it).
+#: Bytes a file starts with, what such a file is, and what to do (for the message that refuses it).
 MAGIC = (
-    (b"PK\x03\x04", "a ZIP archive: an Excel .xlsx or OpenDocument workbook? Save the sheet as CSV"),
-    (b"\xd0\xcf\x11\xe0", "an old-style Office file: an Excel .xls workbook? Save the sheet as CSV"),
-    (b"ooBinaryFile", "a binary Praat file: in Praat, save it with 'Save as text file'"),
-    (b"%PDF", "a PDF document"),
-    (b"\x1f\x8b", "a gzip archive: unpack it first"),
-    (b"\x1a\x45\xdf\xa3", "a Matroska/WebM video"),
-    (b"RIFF", "a WAV or AVI media file"),
-    (b"OggS", "an Ogg media file"),
-    (b"fLaC", "a FLAC audio file"),
-    (b"ID3", "an MP3 audio file"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx or OpenDocument workbook?)", "save the sheet as CSV"),
+    (b"\xd0\xcf\x11\xe0", "an old-style Office file (an Excel .xls workbook?)", "save the sheet as CSV"),
+    (b"ooBinaryFile", "a binary Praat file", "in Praat, save it with 'Save as text file'"),
+    (b"%PDF", "a PDF document", ""),
+    (b"\x1f\x8b", "a gzip archive", "unpack it first"),
+    (b"\x1a\x45\xdf\xa3", "a Matroska/WebM video", ""),
+    (b"RIFF", "a WAV or AVI media file", ""),
+    (b"OggS", "an Ogg media file", ""),
+    (b"fLaC", "a FLAC audio file", ""),
+    (b"ID3", "an MP3 audio file", ""),
+    (b"\x89PNG", "a PNG image", ""),
+    (b"\xff\xd8\xff", "a JPEG image", ""),
 )
 
 #: How much of a file the encoding and binary checks look at, in bytes.
@@ -58,24 +58,32 @@ def read_bytes(path: str | Path, *, error: type[InputError] = InputError) -> byt
         raise error(path, f"cannot be read ({exc.strerror or exc})") from None
 
 
-def binary_kind(raw: bytes) -> str | None:
-    """What a file's bytes are when they are not text: ``"a PDF document"``, ``"a binary file"``..., or None.
+def binary_kind(raw: bytes) -> tuple[str, str] | None:
+    """What a file's bytes are when they are not text, and what to do: ``("a PDF document", "")``..., or None.
 
     UTF-16 text (with or without byte-order mark) counts as text.
     """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or utf16_without_bom(raw) is not None:
         return None
-    for magic, kind in MAGIC:
+    for magic, kind, advice in MAGIC:
         if raw.startswith(magic):
-            return kind
+            return kind, advice
     if len(raw) >= 8 and raw[4:8] == b"ftyp":
-        return "an MP4/MOV video"
+        return "an MP4/MOV video", ""
     head = raw[:SNIFF_BYTES]
     if b"\x00" in head:
-        return "a binary file (or UTF-16 text this check cannot recognise: save it as UTF-8)"
+        return "a binary file", "if it is UTF-16 text this check could not recognise, save it as UTF-8"
     if head and _controls(head) > 0.05 * len(head):
-        return "a binary file"
+        return "a binary file", ""
     return None
+
+
+def refuse_binary(raw: bytes, path: str | Path, *, error: type[InputError], what: str) -> None:
+    """Raise ``error`` naming the file when ``raw`` is not text (see :func:`binary_kind`); else return."""
+    found = binary_kind(raw)
+    if found is not None:
+        kind, advice = found
+        raise error(path, f"is {kind}, not {what}" + (f"; {advice}" if advice else ""))
 
 
 def utf16_without_bom(raw: bytes) -> str | None:
@@ -144,9 +152,7 @@ def read_text(path: str | Path, *, error: type[InputError] = InputError, what: s
     encoding = utf16_without_bom(raw)
     if encoding is not None:
         return raw.decode(encoding)
-    kind = binary_kind(raw)
-    if kind is not None:
-        raise error(path, f"is {kind}, not {what}")
+    refuse_binary(raw, path, error=error, what=what)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -11,7 +11,7 @@ import pandas as pd
 from ..._validate import suggest
 from ...errors import EventsError
 from ..store import atomic_open
-from ..textfile import binary_kind, read_bytes
+from ..textfile import read_bytes, refuse_binary
 from .table import empty_events, events_table
 
 
@@ -112,9 +112,7 @@ def _parse(path: Path) -> Any:
     from defusedxml import ElementTree as ET
 
     raw = read_bytes(path, error=EventsError)
-    kind = binary_kind(raw)
-    if kind is not None:
-        raise EventsError(path, f"is {kind}, not an ELAN .eaf file (XML text)")
+    refuse_binary(raw, path, error=EventsError, what="an ELAN .eaf file (XML text)")
     try:
         return ET.fromstring(raw)
     except ET.ParseError as exc:
