@@ -306,3 +306,65 @@ def test_textgrids_written_by_praatio_read_back(tiers, fmt, encoding):
         path.write_bytes(path.read_text(encoding="utf-8").encode(encoding))
         ev = _read(path)
     _same_events(ev, expected)
+
+
+# ------------------------------------------------------------------------------------------------ any bytes at all
+
+
+@st.composite
+def mangled_file(draw):
+    """A valid codes, dial or MEA file with bytes cut, replaced or inserted: what a broken copy or a wrong export
+    gives."""
+    valid = draw(st.sampled_from([
+        b"onset;offset;code\n00:01;00:04;MoM\n1:02:03,5;1:02:09;rupture\n",
+        b'File type = "ooTextFile"\nObject class = "TextGrid"\n\nxmin = 0\nxmax = 10\ntiers? <exists>\nsize = 1\n'
+        b'item []:\n    item [1]:\n        class = "TextTier"\n        name = "m"\n        xmin = 0\n        xmax = 10\n'
+        b'        points: size = 1\n        points [1]:\n            number = 2.5\n            mark = "MoM"\n',
+        b'<?xml version="1.0"?><ANNOTATION_DOCUMENT><HEADER TIME_UNITS="milliseconds"/><TIME_ORDER>'
+        b'<TIME_SLOT TIME_SLOT_ID="ts1" TIME_VALUE="1000"/><TIME_SLOT TIME_SLOT_ID="ts2" TIME_VALUE="2000"/>'
+        b'</TIME_ORDER><TIER TIER_ID="t"><ANNOTATION><ALIGNABLE_ANNOTATION ANNOTATION_ID="a1" TIME_SLOT_REF1="ts1" '
+        b'TIME_SLOT_REF2="ts2"><ANNOTATION_VALUE>MoM</ANNOTATION_VALUE></ALIGNABLE_ANNOTATION></ANNOTATION></TIER>'
+        b"</ANNOTATION_DOCUMENT>",
+        b"SPEAKER s 1 0.5 2.0 <NA> <NA> A <NA> <NA>\nSPEAKER s 1 3.0 1.5 <NA> <NA> B <NA> <NA>\n",
+        b"Behavior\tStart (s)\tStop (s)\tBehavior type\nMoM\t1.5\t4\tSTATE\nlaugh\t6\tNA\tPOINT\n",
+    ]))
+    data = bytearray(valid)
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(data)))
+        what = draw(st.sampled_from(["cut", "replace", "insert"]))
+        chunk = draw(st.binary(min_size=1, max_size=6))
+        if what == "cut":
+            del data[at:at + len(chunk)]
+        elif what == "replace":
+            data[at:at + len(chunk)] = chunk
+        else:
+            data[at:at] = chunk
+    return bytes(data)
+
+
+@FILES
+@given(data=mangled_file(), suffix=st.sampled_from([".csv", ".txt", ".eaf", ".TextGrid", ".rttm", ".tsv"]))
+def test_a_mangled_file_is_read_or_refused_in_one_line(data, suffix):
+    """Whatever the bytes, the readers return a table or raise an InputError naming the file: never another
+    exception, and never a NaN, infinite or negative time."""
+    from dyadsync.errors import InputError, MEAFileError
+    from dyadsync.io.dial import read_dial
+    from dyadsync.io.mea_files import read_mea_series
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"codes{suffix}"
+        path.write_bytes(data)
+        try:
+            ev = _read(path)
+        except EventsError as exc:
+            assert exc.path == path and "\n" not in str(exc)
+        else:
+            times = ev[["onset_s", "offset_s"]].to_numpy(float)
+            assert (times >= 0).all() and (times < float("inf")).all()
+        for reader, error in ((read_dial, EventsError), (read_mea_series, MEAFileError)):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DyadsyncWarning)
+                    reader(path)
+            except InputError as exc:
+                assert isinstance(exc, error) and exc.path == path and "\n" not in str(exc)

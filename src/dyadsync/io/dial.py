@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..errors import EventsError
 from .events.table import parse_time
-from .textfile import csv_rows, read_text
+from .textfile import csv_rows, read_text, show_cells
 
 #: Cells that mean "no rating here" (read as NaN).
 MISSING = frozenset({"", "NA", "N/A", "NaN", "nan"})
@@ -76,7 +76,9 @@ def read_dial(
     norm = [h.lower().replace(" ", "_") for h in header]
     t_col = next((i for i, h in enumerate(norm) if h in TIME_NAMES), None)
     if t_col is None:
-        raise EventsError(path, f"no time column: the header has {header}; name it one of {', '.join(TIME_NAMES[:4])}")
+        raise EventsError(
+            path, f"no time column: the header has {show_cells(header)}; name it one of {', '.join(TIME_NAMES[:4])}"
+        )
     long_form = "rater" in norm and "value" in norm
     records = []
     last: dict[str, float] = {}
@@ -120,6 +122,6 @@ def read_dial(
         present = sorted(table["rater"].unique())
         unknown = [r for r in raters if r not in present]
         if unknown:
-            raise EventsError(path, f"unknown rater(s) {unknown}; raters in this file: {present}")
+            raise EventsError(path, f"unknown rater(s) {unknown}; raters in this file: {show_cells(present, limit=20)}")
         table = table[table["rater"].isin(list(raters))]
     return table.sort_values(["rater", "time_s"], kind="stable").reset_index(drop=True)

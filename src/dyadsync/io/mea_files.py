@@ -21,7 +21,7 @@ from .._validate import check_positive
 from ..errors import DyadsyncWarning, MEAFileError
 from .store import atomic_open
 from .tables import long_table, to_wide
-from .textfile import read_text
+from .textfile import read_text, show_cells
 
 FEATURE = "motion_energy"
 _SPLIT = re.compile(r"[\s,;]+")
@@ -82,7 +82,7 @@ def read_mea_series(
         header = first
         rows = rows[1:]
         if len(header) != 2:
-            raise MEAFileError(path, f"header names {len(header)} columns ({header}); an MEA file has two")
+            raise MEAFileError(path, f"header names {len(header)} columns ({show_cells(header)}); an MEA file has two")
     if not rows:
         raise MEAFileError(path, "has a header but no data rows")
     values = _parse_rows(path, text, rows, skip=1 if header else 0)

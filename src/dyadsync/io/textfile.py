@@ -174,3 +174,14 @@ def csv_rows(text: str, path: str | Path, *, delimiter: str, error: type[InputEr
             path, f"not a readable CSV file ({exc}); a quote (\") that opens a cell and is never closed makes the rest "
             "of the file one cell"
         ) from None
+
+
+def show_cells(cells: list[str], *, limit: int = 12, width: int = 40) -> str:
+    """Cells of a file for a message: quoted (control characters escaped, so nothing from the file can move the
+    terminal's cursor or start a new line), each cut at ``width`` characters, at most ``limit`` of them."""
+    shown = []
+    for cell in cells[:limit]:
+        text = repr(cell)
+        shown.append(text if len(text) <= width else text[: width - 4] + "...'")
+    more = f", ... ({len(cells)} columns)" if len(cells) > limit else ""
+    return ", ".join(shown) + more

@@ -12,7 +12,7 @@ import pandas as pd
 from ..._validate import check_option
 from ...errors import EventsError
 from ..store import atomic_open
-from ..textfile import csv_rows, read_text
+from ..textfile import csv_rows, read_text, show_cells
 from .table import CODES_TEXT, events_table, parse_time
 
 #: BORIS's own column names (aggregated export: one row per event; tabular export: START/STOP/POINT rows).
@@ -83,7 +83,7 @@ def read_boris(path: str | Path, observation: str | None = None) -> pd.DataFrame
     observations = sorted({cell(r, "Observation id") for _, r in body}) if obs_col is not None else [meta_obs or ""]
     if observation is not None:
         if observation not in observations:
-            raise EventsError(path, f"observation {observation!r} not in this export; observations: {observations}")
+            raise EventsError(path, f"observation {observation!r} not in this export; observations: {show_cells(observations, limit=20)}")
         body = [(n, r) for n, r in body if obs_col is None or cell(r, "Observation id") == observation]
     elif len(observations) > 1:
         raise EventsError(

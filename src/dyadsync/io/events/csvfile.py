@@ -16,7 +16,7 @@ import pandas as pd
 from ..._validate import suggest
 from ...errors import EventsError
 from ..store import atomic_open
-from ..textfile import csv_rows, read_text
+from ..textfile import csv_rows, read_text, show_cells
 from .table import CODES_TEXT, events_table, format_time, parse_time
 
 #: Accepted CSV header names (case and spaces ignored) for each canonical field.
@@ -91,7 +91,7 @@ def read_csv_events(
                 raise EventsError(
                     path,
                     f"column {wanted!r} (given for {fieldname}) is not in the header; columns are: "
-                    f"{', '.join(header)}{suggest(wanted, header)}",
+                    f"{show_cells(header)}{suggest(wanted, header)}",
                 )
             index[fieldname] = header.index(wanted)
             continue
@@ -102,7 +102,7 @@ def read_csv_events(
     if "onset" not in index:
         raise EventsError(
             path,
-            f"no onset column: the header has {', '.join(repr(h) for h in header)}; name the start column one of "
+            f"no onset column: the header has {show_cells(header)}; name the start column one of "
             f"{', '.join(CSV_ALIASES['onset'][:6])}, or pass columns={{'onset': '<name>'}}",
         )
     records = []

@@ -11,7 +11,7 @@ import pandas as pd
 from ..._validate import suggest
 from ...errors import EventsError
 from ..store import atomic_open
-from ..textfile import read_bytes, refuse_binary
+from ..textfile import read_bytes, refuse_binary, show_cells
 from .table import empty_events, events_table
 
 
@@ -57,7 +57,7 @@ def read_eaf(path: str | Path, tiers: Iterable[str] | None = None) -> pd.DataFra
     unknown = [t for t in wanted if t not in all_tiers]
     if unknown:
         raise EventsError(
-            path, f"unknown tier(s) {unknown}{suggest(unknown[0], all_tiers)}; tiers in this file: {all_tiers}"
+            path, f"unknown tier(s) {unknown}{suggest(unknown[0], all_tiers)}; tiers in this file: {show_cells(all_tiers, limit=20)}"
         )
     spans: dict[str, tuple[float, float]] = {}
     parents = {a.get("ANNOTATION_ID", ""): a.get("ANNOTATION_REF", "") for a in root.iter("REF_ANNOTATION")}

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..._validate import check_option, suggest
 from ...errors import EventsError
-from ..textfile import read_text
+from ..textfile import read_text, show_cells
 from .boris import boris_header, read_boris
 from .csvfile import read_csv_events
 from .eaf import read_eaf
@@ -111,7 +111,7 @@ def read_events(
         if unknown:
             raise EventsError(
                 paths[0], f"unknown code(s) {unknown}{suggest(unknown[0], present)} in {[p.name for p in paths]}; "
-                f"codes in these files: {', '.join(present)}"
+                f"codes in these files: {show_cells(present, limit=20)}"
             )
         combined = combined[combined["code"].isin(wanted)]
     return combined.sort_values(["onset_s", "offset_s", "code"], kind="stable").reset_index(drop=True)

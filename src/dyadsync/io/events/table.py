@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..._validate import suggest
 from ...errors import DyadsyncWarning, EventsError
+from ..textfile import show_cells
 
 EVENT_COLUMNS = ("onset_s", "offset_s", "code", "scheme", "coder", "source")
 
@@ -140,7 +141,7 @@ def validate_events(
         if unknown:
             hint = suggest(unknown[0], present)
             raise EventsError(
-                path, f"unknown code(s) {unknown}{hint}; codes in this file: {', '.join(present) or 'none'}"
+                path, f"unknown code(s) {unknown}{hint}; codes in this file: {show_cells(present, limit=20) or 'none'}"
             )
         ev = ev[ev["code"].isin(wanted)]
     if duration_s is not None:

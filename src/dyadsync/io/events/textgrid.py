@@ -13,7 +13,7 @@ import pandas as pd
 from ..._validate import suggest
 from ...errors import EventsError
 from ..store import atomic_open
-from ..textfile import read_text
+from ..textfile import read_text, show_cells
 from .table import empty_events, events_table
 
 _TG_TOKEN = re.compile(
@@ -72,7 +72,8 @@ def read_textgrid(path: str | Path, tiers: Iterable[str] | None = None) -> pd.Da
         tok = tokens[pos]
         ok = isinstance(tok, kind) and not (kind is float and isinstance(tok, bool))
         if not ok:
-            raise EventsError(path, f"not a readable TextGrid: expected {what}, found {tok!r} (token {pos + 1})")
+            found = show_cells([tok]) if isinstance(tok, str) else repr(tok)
+            raise EventsError(path, f"not a readable TextGrid: expected {what}, found {found} (token {pos + 1})")
         if kind is float and not math.isfinite(tok):  # "1e999": a time or count no recording has
             raise EventsError(path, f"not a readable TextGrid: {what} is out of range (token {pos + 1})")
         pos += 1
@@ -110,7 +111,7 @@ def read_textgrid(path: str | Path, tiers: Iterable[str] | None = None) -> pd.Da
         wanted = list(tiers)
         unknown = [t for t in wanted if t not in names]
         if unknown:
-            raise EventsError(path, f"unknown tier(s) {unknown}{suggest(unknown[0], names)}; tiers in this file: {names}")
+            raise EventsError(path, f"unknown tier(s) {unknown}{suggest(unknown[0], names)}; tiers in this file: {show_cells(names, limit=20)}")
         records = [r for r in records if r[3] in wanted]
     if not records:
         return empty_events()
