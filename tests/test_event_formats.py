@@ -195,3 +195,24 @@ def test_dial_ratings_reader(tmp_path):
         read_dial(_write(tmp_path / "d.csv", "time,client\n1,50\n0,60\n"))
     long = read_dial(_write(tmp_path / "l.csv", "time,rater,value\n0,client,10\n0,therapist,20\n1,client,30\n"))
     assert long.groupby("rater").size().to_dict() == {"client": 2, "therapist": 1}
+
+
+@pytest.mark.parametrize("writer", ["csv", "csv_clock", "eaf", "boris"])
+def test_writers_round_to_the_nearest_millisecond_never_truncate(tmp_path, writer):
+    """A time a hair below a whole millisecond (3 s computed as 2.9999999999999996) must be written as 3.000 s, not
+    2.999 s: truncation would move every such event one millisecond early, and a grid sample early downstream."""
+    from dyadsync.io.events import format_time
+
+    below = np.nextafter(3.0, 0.0)
+    ev = pd.DataFrame({"onset_s": [below, 59.9996], "offset_s": [np.nextafter(4.5, 0.0), 60.0004], "code": "MoM",
+                       "scheme": "", "coder": "", "source": ""})
+    if writer == "eaf":
+        path = write_eaf(ev, tmp_path / "r.eaf")
+    elif writer == "boris":
+        path = write_boris(ev, tmp_path / "r.tsv")
+    else:
+        path = write_events_csv(ev, tmp_path / "r.csv", clock=writer == "csv_clock")
+    back = read_events(path)
+    np.testing.assert_array_equal(back["onset_s"], [3.0, 60.0])
+    np.testing.assert_array_equal(back["offset_s"], [4.5, 60.0])
+    assert format_time(below) == "00:03.000" and format_time(59.9996) == "01:00.000"

@@ -27,9 +27,16 @@ def test_parse_time(text, seconds):
     assert parse_time(text) == pytest.approx(seconds)
 
 
-@pytest.mark.parametrize("text", ["1:75", "abc", "1:2:3:4", ""])
-def test_parse_time_rejects(text):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    "text, why",
+    [("1:75", "below 60"), ("abc", ""), ("1:2:3:4", ""), ("", "empty"), ("1:5:00", "two digits"), ("1:5", "two digits"),
+     ("-5", "negative"), ("-0:30", "negative"), ("nan", ""), ("inf", ""), ("1e3", ""), ("+5", ""), ("1_000", ""),
+     ("1.2.3", ""), (float("nan"), "finite"), (-1.0, "not negative")],
+)
+def test_parse_time_rejects(text, why):
+    """Only the documented forms are times: a near-miss is an error (an EventsError, which readers give a file and
+    line), never a silently different number."""
+    with pytest.raises(EventsError, match=why):
         parse_time(text)
 
 
@@ -61,8 +68,21 @@ def test_semicolon_csv_as_innovative_moment_coding_writes_it():
 
 
 def test_duration_column_and_point_events(tmp_path):
-    ev = read_events(_csv(tmp_path, "time,duration,label\n5,2.5,a\n9,,b\n"))
+    ev = read_events(_csv(tmp_path, "time,duration,label\n5,2.5,a\n9,0,b\n"))
     np.testing.assert_allclose(ev["offset_s"], [7.5, 9.0])
+    # no end column, or an end column left empty throughout: point events
+    for text in ("time,label\n5,a\n9,b\n", "time,offset,label\n5,,a\n9,NA,b\n"):
+        ev = read_events(_csv(tmp_path, text))
+        np.testing.assert_allclose(ev["offset_s"], ev["onset_s"])
+
+
+@pytest.mark.parametrize("text", ["onset,offset,code\n1,4,MoM\n3,,MoM\n", "onset,offset,code\n1,4,MoM\n3,NA,MoM\n",
+                                  "time,duration,label\n5,2.5,a\n9,,b\n"])
+def test_an_empty_end_among_filled_ones_is_an_error_naming_the_row(tmp_path, text):
+    """Read as a point event, a forgotten end would silently shorten that event's epochs and matches."""
+    with pytest.raises(EventsError, match=r"codes.csv: line 3: the end \('(offset|duration)'\) is empty") as err:
+        read_events(_csv(tmp_path, text))
+    assert "write the onset again" in str(err.value)
 
 
 def test_unknown_column_names_the_file_and_lists_columns(tmp_path):

@@ -21,10 +21,13 @@ from .._validate import check_positive
 from ..errors import DyadsyncWarning, MEAFileError
 from .store import atomic_open
 from .tables import long_table, to_wide
+from .textfile import read_text, show_cells
 
 FEATURE = "motion_energy"
 _SPLIT = re.compile(r"[\s,;]+")
 _MISSING = frozenset({"NA", "NaN", "nan", ""})
+# A number as R's read.table reads one (Inf is matched to be refused by name; nan by float() is missing).
+_NUMBER_RE = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|Inf|inf|Infinity|infinity)", re.ASCII)
 
 
 def read_mea_series(
@@ -57,15 +60,19 @@ def read_mea_series(
     ------
     MEAFileError
         For a missing, empty or binary file, a header naming other than two columns, rows with other than two
-        values, non-numeric cells, or no data rows; each message names the file and the line.
+        values, non-numeric cells, infinite or negative values, or no data rows; each message names the file and
+        the line.
+
+    Notes
+    -----
+    Missing values are ``NA``, ``NaN`` or empty, as in R. rMEA 1.3.0's ``readMEA`` is the reference for what else is
+    a value: R reads ``Inf`` as a number, and readMEA then stops (its check for values above 10 SD compares with a
+    NaN standard deviation), so an infinite value is an error here too, with its line, instead of ruining every
+    window after it. A negative value is no count of moving pixels (rMEA does not check; its ``MEAscale`` centres
+    series after reading), so it is an error as well.
     """
     path = Path(path)
-    if not path.is_file():
-        raise MEAFileError(path, "file not found" if not path.exists() else "is not a file")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise MEAFileError(path, "not a text file (MEA files are two columns of numbers)") from None
+    text = read_text(path, error=MEAFileError, what="an MEA text file (two columns of numbers)")
     rows = [ln for ln in text.splitlines() if ln and not ln.isspace()]
     if not rows:
         raise MEAFileError(path, "file is empty")
@@ -75,7 +82,7 @@ def read_mea_series(
         header = first
         rows = rows[1:]
         if len(header) != 2:
-            raise MEAFileError(path, f"header names {len(header)} columns ({header}); an MEA file has two")
+            raise MEAFileError(path, f"header names {len(header)} columns ({show_cells(header)}); an MEA file has two")
     if not rows:
         raise MEAFileError(path, "has a header but no data rows")
     values = _parse_rows(path, text, rows, skip=1 if header else 0)
@@ -148,18 +155,37 @@ def _parse_rows(path: Path, text: str, rows: list[str], skip: int) -> np.ndarray
         )
     flat = [cell for row in cells for cell in row]
     try:
-        return np.array([float(c) for c in flat]).reshape(-1, 2)
+        data = "".join(rows)
+        if "_" in data or not data.isascii():  # float() reads "1_000" and "٣" as numbers; R does not
+            raise ValueError
+        out = np.array([float(c) for c in flat])
     except ValueError:
-        pass
-    out = np.empty(len(flat))
-    for k, cell in enumerate(flat):  # slow path: missing values, or find the culprit
-        if cell in _MISSING:
-            out[k] = np.nan
-            continue
-        try:
-            out[k] = float(cell)
-        except ValueError:
-            raise MEAFileError(path, f"line {_line_number(text, skip + k // 2)}: {cell!r} is not a number") from None
+        out = np.empty(len(flat))
+        for k, cell in enumerate(flat):  # slow path: missing values, or find the culprit
+            if cell in _MISSING:
+                out[k] = np.nan
+            elif _NUMBER_RE.fullmatch(cell):
+                out[k] = float(cell)
+            else:
+                raise MEAFileError(path, f"line {_line_number(text, skip + k // 2)}: {cell!r} is not a number") from None
+    # Python reads "nan" as a missing value, as R does "NaN"; infinite and negative counts are refused.
+    bad = np.isinf(out) | (out < 0)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        where = f"line {_line_number(text, skip + k // 2)}"
+        if np.isinf(out[k]):
+            n = int(np.isinf(out).sum())
+            raise MEAFileError(
+                path, f"{where}: {flat[k]!r} is not a finite number ({n} infinite value(s) in the file). Motion "
+                "energy counts moving pixels, so an infinite value means a broken export; rMEA's readMEA stops on "
+                "one too (R counts Inf as a number, not as missing). Write NA for a frame without a value"
+            )
+        n = int((out < 0).sum())
+        raise MEAFileError(
+            path, f"{where}: {flat[k]!r} is negative ({n} negative value(s) in the file). Motion energy counts moving "
+            "pixels (0 or more): a negative value means a broken export, or a series that was centred or "
+            "standardised (rMEA's MEAscale); give the raw MEA output"
+        )
     return out.reshape(-1, 2)
 
 
