@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -51,7 +52,7 @@ def clips(tmp_path_factory, ground_truth):
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    skip = {"timings.json", "batch_timings.json", "batch.json"}
+    skip = {"timings.json", "batch_timings.json"}
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and p.name not in skip and ".cache" not in p.parts}
 
@@ -137,30 +138,75 @@ def test_rerun_skips_complete_sessions(clips, uninterrupted):
     assert pseudo.stat().st_mtime_ns == pseudo_mtime  # same sessions: the pseudo-dyads are not recomputed
 
 
-def test_kill_minus_nine_then_resume_is_byte_identical(clips, uninterrupted, tmp_path):
+def _batch_command(clips, out):
+    return [sys.executable, "-m", "dyadsync.cli", "batch", str(clips / "manifest.csv"), "--out", str(out),
+            "--workers", "2", "--quiet"]
+
+
+def test_killed_at_ten_random_moments_then_resumed_is_byte_identical(clips, uninterrupted, tmp_path_factory):
+    """kill -9 at random moments (while decoding, computing, writing a table, the report, the dataset...), then
+    resume: every result and batch.json byte-identical to an uninterrupted batch; complete sessions untouched."""
     reference, _ = uninterrupted
-    out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "dyadsync.cli", "batch", str(clips / "manifest.csv"), "--out", str(out),
-           "--workers", "2", "--quiet"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        finished = list(out.glob("sessions/*/run.json"))
-        if len(finished) >= 2:
-            break
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    finished = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("sessions/*/run.json")}
-    assert 2 <= len(finished) < 6, finished
-    time.sleep(0.5)  # let the workers, killed with their parent, go
+    out = tmp_path_factory.mktemp("killed")  # beside the reference: the same relative input paths
+    rng = np.random.default_rng(20261201)
+    kills, finished = 0, {}
+    while kills < 10:
+        proc = subprocess.Popen(_batch_command(clips, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.0, 5.0))
+        if proc.poll() is not None:  # finished before the kill: start again from an empty folder
+            shutil.rmtree(out)
+            out.mkdir()
+            continue
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        kills += 1
+        done_now = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("sessions/*/run.json")}
+        # a session complete at one kill stays complete, untouched, at the next
+        assert all(done_now.get(sid) == mtime for sid, mtime in finished.items()), (finished, done_now)
+        finished = done_now
+        time.sleep(0.3)  # the workers, killed with their parent, go
     result = run_batch(clips / "manifest.csv", out, workers=2, quiet=True)
     status = {o.session: o.status for o in result.outcomes}
     assert all(status[s] == "skipped" for s in finished), status
     assert all(o.status in ("done", "skipped") for o in result.outcomes)
-    for sid, mtime in finished.items():
-        assert (out / "sessions" / sid / "run.json").stat().st_mtime_ns == mtime
+    assert not list(out.rglob("*.tmp")) and not list(out.rglob(".dyadsync-partial"))
     assert _files(out) == _files(reference)
+
+
+def test_a_second_batch_into_the_same_folder_refuses(clips, uninterrupted, tmp_path_factory):
+    reference, _ = uninterrupted
+    out = tmp_path_factory.mktemp("twice")
+    first = subprocess.Popen(_batch_command(clips, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not (out / ".dyadsync.lock").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = subprocess.run(_batch_command(clips, out), capture_output=True, text=True)
+    assert second.returncode == 2 and "Traceback" not in second.stderr
+    assert "in use by another dyadsync batch" in second.stderr and f"process {first.pid}" in second.stderr
+    assert first.wait(timeout=300) == 0
+    assert _files(out) == _files(reference)
+
+
+def test_a_stale_lock_of_a_killed_batch_is_taken_over(clips, tmp_path):
+    from dyadsync.pipeline.lock import FolderLock
+
+    out = tmp_path / "stale"
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    with FolderLock(out):  # written by this process; make it look like the sleeping one's, then kill that one
+        pass
+    import json
+    import socket
+
+    import psutil
+    (out / ".dyadsync.lock").write_text(json.dumps({"pid": proc.pid, "host": socket.gethostname(),
+                                                    "process_started": psutil.Process(proc.pid).create_time()}))
+    with pytest.raises(Exception, match="in use by another dyadsync"):
+        FolderLock(out).__enter__()
+    proc.kill()
+    proc.wait()
+    with FolderLock(out) as lock:
+        assert json.loads(lock.path.read_text())["pid"] == os.getpid()
+    assert not (out / ".dyadsync.lock").exists()
 
 
 def test_stale_partitions_and_across_files_are_removed(clips, uninterrupted, tmp_path):
@@ -273,14 +319,14 @@ def test_a_crashing_worker_fails_only_its_session(clips, tmp_path):
     assert json.loads((tmp_path / "sessions" / "boom" / "error.json").read_text())["error_type"] == "WorkerCrash"
 
 
-def test_dask_local_cluster_gives_the_same_results(clips, uninterrupted, tmp_path):
+def test_dask_local_cluster_gives_the_same_results(clips, uninterrupted, tmp_path, tmp_path_factory):
     pytest.importorskip("distributed")
     reference, _ = uninterrupted
     manifest = tmp_path / "m.csv"
     rows = (clips / "manifest.csv").read_text().splitlines()
     manifest.write_text("\n".join(rows[:3]).replace("fast.toml", str(clips / "fast.toml"))
                         .replace(",s0", f",{clips}/s0") + "\n")
-    out = tmp_path / "dask"
+    out = tmp_path_factory.mktemp("dask")
     result = run_batch(manifest, out, dask_local=2, quiet=True)
     assert [o.status for o in result.outcomes] == ["done", "done"]
     assert result.record["engine"] == "dask local x2"

@@ -58,3 +58,37 @@ def release_memory() -> None:
     pyarrow = sys.modules.get("pyarrow")  # only when already in use: never imported for this
     if pyarrow is not None:
         pyarrow.default_memory_pool().release_unused()
+
+
+def die_with_parent(parent_pid: int | None = None) -> None:
+    """Linux: have the kernel kill this process when its parent dies; exit at once when it is already gone.
+
+    A spawned worker starts by importing NumPy, pandas and dyadsync (seconds on a loaded machine); a parent killed
+    during that time would leave it running a whole session as an orphan, writing beside the next batch. So the
+    request is made first thing, and ``parent_pid`` (the parent's id, passed in) is checked after it: once the
+    request is in place, a parent that dies later kills this process; one that died before has already
+    reparented it.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def guarded_child(payload: bytes, parent_pid: int) -> None:
+    """The target of a spawned worker: :func:`die_with_parent` before anything is imported, then the work.
+
+    ``payload`` is ``pickle.dumps((function, args))``, unpickled only afterwards, because unpickling imports the
+    modules the work needs.
+    """
+    die_with_parent(parent_pid)
+    import pickle
+
+    function, args = pickle.loads(payload)
+    function(*args)

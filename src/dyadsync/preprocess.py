@@ -178,8 +178,13 @@ def prepare_pair(
         values = (values - np.nanmean(values, axis=0)) / sd if scale == "z" else values / sd
         info["scale"] = scale
     for j, p in enumerate(persons):
-        if not np.isfinite(values[:, j]).any():
+        column = values[:, j][np.isfinite(values[:, j])]
+        if not len(column):
             raise AnalysisError(f"feature {feature!r} of person {p!r} has no finite value after preprocessing")
+        if np.all(column == column[0]):
+            # a correlation needs variation: a still, black or grey picture gives a constant motion energy
+            raise AnalysisError(f"feature {feature!r} of person {p!r} never changes (always {column[0]:g}): no "
+                                "synchrony can be computed from it (a still, black or grey video?)")
     info["missing_pct"] = {p: float(np.isnan(values[:, j]).mean() * 100) for j, p in enumerate(persons)}
     return Pair(times, values[:, 0].copy(), values[:, 1].copy(), rate, (persons[0], persons[1]), feature, info)
 

@@ -43,6 +43,11 @@ def feature_synchrony(pair: Pair, config: PipelineConfig) -> WCC:
                                       **config.synchrony.wcc_kwargs())
 
 
+def synchrony_failed(info: dict[str, Any]) -> bool:
+    """Whether no synchrony series at all came out (every feature failed, or none was there to analyse)."""
+    return not any("failed" not in i for i in info.values())
+
+
 def synchrony_settings(config: PipelineConfig) -> tuple[Any, ...]:
     """Everything that decides a feature's synchrony besides its data: preprocessing and WCC settings."""
     s = config.synchrony

@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import json
 import os
-import sys
+import pickle
+import socket
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -46,11 +47,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .._parallel import release_memory, single_threaded_env
-from ..errors import ConfigError, DyadsyncError
+from .._parallel import die_with_parent, guarded_child, release_memory, single_threaded_env
+from ..errors import ConfigError, DyadsyncError, InputError
 from ..io.store import write_json
 from .batch_outputs import BatchResult, SessionOutcome, write_batch_outputs
 from .cache import StageCache, file_sha256
+from .checks import check_output_dir
 from .config import PipelineConfig
 from .display import BatchDisplay
 from .layout import (
@@ -59,8 +61,10 @@ from .layout import (
     PROGRESS_FILE,
     RUN_FILES,
     read_json,
+    relative_path,
     session_dir,
 )
+from .lock import FolderLock, remove_leftovers
 from .manifest import Manifest, SessionSpec, load_manifest
 from .session import run_session, session_key
 
@@ -73,7 +77,16 @@ def process_session(spec: SessionSpec, out_dir: str | Path, cache_root: str | Pa
     This is what runs inside a worker process or a Dask task. Progress (stage, fraction) goes to
     ``<session>/.progress.json``; a failure is recorded in ``<session>/error.json``.
     """
-    _die_with_parent()
+    import multiprocessing
+
+    if multiprocessing.parent_process() is not None:  # a worker process (local, or a Dask worker's): dies with it
+        die_with_parent()
+    if not Path(out_dir).is_dir():
+        # On a worker that does not see the batch's folder, creating it here would hide the results on this worker
+        return SessionOutcome(spec.id, "failed", error_type="InputError",
+                              error=str(InputError(out_dir, f"the batch's output folder is not there on {worker_name()}: "
+                                                   "every worker of a cluster needs it (a shared file system)")),
+                              stage="starting").__dict__
     folder = session_dir(out_dir, spec.id)
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -93,6 +106,7 @@ def process_session(spec: SessionSpec, out_dir: str | Path, cache_root: str | Pa
     cache = StageCache(cache_root)
     key = ""
     try:
+        check_worker_paths(spec, folder)
         key = expected_key(spec, cache)
         from ..io.video import frame_progress
 
@@ -133,19 +147,35 @@ def expected_key(spec: SessionSpec, cache: StageCache) -> str:
     return session_key(cache.content_hash(spec.video), [file_sha256(c) for c in spec.codes], spec.config)
 
 
-def _die_with_parent() -> None:
-    """On Linux, ask the kernel to kill this worker when the batch process dies (no orphans after a kill -9)."""
-    import multiprocessing
-
-    if sys.platform != "linux" or multiprocessing.parent_process() is None:
-        return
+def worker_name() -> str:
+    """This process as a failure message names it: the Dask worker's address, or the host and process id."""
     try:
-        import ctypes
-        import signal
+        from distributed import get_worker
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+        return f"Dask worker {get_worker().address}"
+    except (ImportError, ValueError):
+        return f"{socket.gethostname()} (process {os.getpid()})"
+
+
+def check_worker_paths(spec: SessionSpec, folder: Path) -> None:
+    """Every input of the session is readable and its output folder writable here, before any work.
+
+    On a cluster each worker must see the same paths (the same files at the same absolute paths, or a shared
+    file system); a worker that does not fails this session with a message naming the path and the worker.
+
+    Raises
+    ------
+    InputError
+    """
+    here = worker_name()
+    inputs = [spec.video, *spec.codes, *([spec.audio] if spec.audio else []),
+              *([spec.config.source] if spec.config.source else [])]
+    for path in inputs:
+        if not Path(path).is_file():
+            raise InputError(path, f"not found on {here}: every worker of a cluster needs the batch's inputs at "
+                                   "the same absolute paths (a shared file system)")
+    if not os.access(folder, os.W_OK):
+        raise InputError(folder, f"cannot be written on {here}: every worker needs the batch's output folder")
 
 
 # ---------------------------------------------------------------------------------------------- engines
@@ -174,7 +204,8 @@ def _run_local(
         while queue and len(running) < workers:
             spec = queue.pop(0)
             recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=target or _child, args=(spec, str(out), str(cache_root), send), daemon=True,
+            payload = pickle.dumps((target or _child, (spec, str(out), str(cache_root), send)))
+            proc = ctx.Process(target=guarded_child, args=(payload, os.getpid()), daemon=True,
                                name=f"dyadsync-{spec.id}")
             proc.start()
             send.close()
@@ -293,8 +324,20 @@ def run_batch(
     """
     if scheduler and dask_local:
         raise ConfigError("give either a Dask scheduler address or --dask-local N, not both")
+    for name, value in (("--workers", workers), ("--dask-local", dask_local)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ConfigError(f"{name} must be a whole number of at least 1, got {value!r}")
     man = manifest if isinstance(manifest, Manifest) else load_manifest(manifest, pipeline=pipeline, glob=glob)
-    out = Path(out_dir)
+    out = Path(out_dir).absolute()  # the workers (maybe on a cluster, in other folders) get absolute paths
+    check_output_dir(out)
+    with FolderLock(out, "batch"):
+        remove_leftovers(out)  # of a batch that was killed: half-written files never count
+        return _run_batch(man, out, workers=workers, scheduler=scheduler, dask_local=dask_local,
+                          retry_failed=retry_failed, quiet=quiet, progress=progress)
+
+
+def _run_batch(man: Manifest, out: Path, *, workers: int | None, scheduler: str | None, dask_local: int | None,
+               retry_failed: bool, quiet: bool, progress: bool) -> BatchResult:
     (out / BATCH_FILES["sessions_dir"]).mkdir(parents=True, exist_ok=True)
     cache = StageCache(out / BATCH_FILES["cache"])
     started = time.perf_counter()
@@ -356,7 +399,7 @@ def run_batch(
     ordered = [outcomes[s.id] for s in man.sessions]
     record = {
         "dyadsync_version": __version__,
-        "manifest": str(man.source) if man.source else None,
+        "manifest": relative_path(man.source, out) if man.source else None,
         "engine": engine,
         "n_sessions": len(ordered),
         "n_done": sum(o.status == "done" for o in ordered),
@@ -365,5 +408,7 @@ def run_batch(
     }
     result = BatchResult(out, ordered, record)
     write_batch_outputs(man, result)
-    write_json({"wall_s": time.perf_counter() - started, "engine": engine}, out / BATCH_FILES["timings"])
+    write_json({"wall_s": time.perf_counter() - started, **{k: v for k, v in record.items() if k.startswith(("n_", "engine"))},
+                "sessions": [{"session": o.session, "status": o.status, "seconds": o.seconds,
+                              "carried_over": o.carried_over} for o in ordered]}, out / BATCH_FILES["timings"])
     return result

@@ -87,11 +87,11 @@ def write_batch_outputs(man: Manifest, result: BatchResult) -> None:
     rows, failure_rows = [], []
     for spec in man.sessions:
         o = by_id[spec.id]
-        base = {"session": spec.id, "dyad": spec.dyad, "video": str(spec.video)}
+        base = {"session": spec.id, "dyad": spec.dyad, "video": spec.as_dict(man.folder)["video"]}
         if o.status == "failed":
             failure_rows.append({**base, "stage": o.stage, "error_type": o.error_type, "error": o.error,
                                  "from_earlier_run": o.carried_over})
-            rows.append({**spec.as_dict(), "status": "failed", "report": ""})
+            rows.append({**spec.as_dict(man.folder), "status": "failed", "report": ""})
             continue
         # A complete session may still have lost an optional stage (voice without a sound track): it is listed
         # with the failures, and its other results are kept.
@@ -99,7 +99,7 @@ def write_batch_outputs(man: Manifest, result: BatchResult) -> None:
         for stage, info in stage_failures.items():
             failure_rows.append({**base, "stage": stage, "error_type": info.get("error_type", ""),
                                  "error": info.get("failed", ""), "from_earlier_run": o.status == "skipped"})
-        rows.append({**spec.as_dict(), "status": "partial" if stage_failures else "complete",
+        rows.append({**spec.as_dict(man.folder), "status": "partial" if stage_failures else "complete",
                      "report": f"sessions/{spec.id}/{RUN_FILES['report']}",
                      **_session_summary(session_dir(out, spec.id))})
     sessions = pd.DataFrame(rows)
@@ -115,8 +115,21 @@ def write_batch_outputs(man: Manifest, result: BatchResult) -> None:
     across_tables = {name: t for name in ACROSS_FILES
                      if (t := read_table_file(out / BATCH_FILES["across"] / ACROSS_FILES[name])) is not None}
     write_batch_report(sessions, failures, across_tables, out / BATCH_FILES["report"], notes=across["notes"])
-    write_json({**result.record, "across": across, "sessions": [o.__dict__ for o in result.outcomes]},
-               out / BATCH_FILES["record"])
+    # batch.json holds what the results are; what this particular run did (which sessions it computed and which
+    # it found complete, the engine, how long) goes to batch_timings.json: an uninterrupted batch and one killed
+    # and resumed write the same batch.json.
+    status = {o.session: ("failed" if o.status == "failed" else "partial" if _failed_stages(session_dir(out, o.session))
+                          else "complete") for o in result.outcomes}
+    write_json({
+        "dyadsync_version": result.record["dyadsync_version"],
+        "manifest": result.record["manifest"],
+        "n_sessions": len(result.outcomes),
+        "n_complete": sum(v != "failed" for v in status.values()),
+        "n_failed": sum(v == "failed" for v in status.values()),
+        "across": across,
+        "sessions": [{"session": o.session, "status": status[o.session], "key": o.key, "error_type": o.error_type,
+                      "error": o.error, "stage": o.stage} for o in result.outcomes],
+    }, out / BATCH_FILES["record"])
 
 
 def _failed_stages(folder: Path) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from .._validate import check_option, suggest
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
+from ..io.textfile import read_text
 from ..moments.params import MomentsParams
 from ..preprocess import PreprocessParams
 from ..synchrony.params import WCCParams
@@ -167,12 +168,20 @@ def load_pipeline(path: str | Path | None = None) -> PipelineConfig:
         return PipelineConfig()
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"{path}: pipeline file not found")
+        raise ConfigError(f"{path}: pipeline file not found" + (" (it is a folder)" if path.is_dir() else ""))
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # UTF-8 with or without a byte-order mark, UTF-16 (as some editors on Windows save): read as text
+        text = read_text(path, what="a pipeline file (TOML text, see pipelines/)")
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return config_from_dict(data, source=path)
+    config = config_from_dict(data, source=path)  # messages name the file as the user gave it
+    # Files named in the pipeline are relative to it, wherever the run happens (a worker in another folder).
+    config.source = path.resolve()
+    return config
 
 
 def config_from_dict(data: dict[str, Any], *, source: Path | None = None) -> PipelineConfig:

@@ -17,6 +17,8 @@ Batch folder: see :mod:`dyadsync.pipeline.batch`.
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,6 +117,43 @@ MEA_FILES = {
 def session_dir(batch_dir: str | Path, session: str) -> Path:
     """The run folder of one session of a batch."""
     return Path(batch_dir) / BATCH_FILES["sessions_dir"] / session
+
+
+# ------------------------------------------------------------------------------------------ paths in records
+
+
+def relative_path(path: str | Path, base: str | Path) -> str:
+    """``path`` relative to the folder ``base`` (``../videos/s01.mp4``), with ``/`` on every system; the
+    absolute path where there is no relative one (another drive)."""
+    target, start = Path(path).resolve(), Path(base).resolve()
+    try:
+        return Path(os.path.relpath(target, start)).as_posix()
+    except ValueError:  # Windows: another drive
+        return str(target)
+
+
+def resolve_recorded(path: str, run_dir: str | Path) -> Path:
+    """An input path from a record: relative ones are relative to the run folder."""
+    p = Path(path)
+    return p if p.is_absolute() else (Path(run_dir) / p).resolve()
+
+
+#: Settings of a pipeline that name files (written relative to the pipeline file, or absolute).
+PATH_SETTINGS = (("voice", "audio"), ("voice", "speakers"), ("face", "blendshapes_model"))
+
+
+def portable_pipeline(config: Any, where: Callable[[Path], str]) -> dict[str, Any]:
+    """A pipeline's settings for a record, the files it names given by ``where`` (e.g. relative to the run)."""
+    data = config.as_dict()
+    for section, key in PATH_SETTINGS:
+        value = data[section][key]
+        if value and value not in ("channels", "auto"):
+            path = Path(value).expanduser()
+            if not path.is_absolute() and config.source is not None:
+                path = Path(config.source).parent / path
+            if path.exists():
+                data[section][key] = where(path)
+    return data
 
 
 # ---------------------------------------------------------------------------------------- reading runs back

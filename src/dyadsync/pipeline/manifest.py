@@ -25,7 +25,9 @@ from typing import Any
 
 from .._validate import suggest
 from ..errors import DyadsyncError, ManifestError
+from ..io.textfile import read_text
 from .config import PipelineConfig, config_from_dict, load_pipeline
+from .layout import relative_path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,17 +71,21 @@ class SessionSpec:
     codes: list[Path] = field(default_factory=list)
     config: PipelineConfig = field(default_factory=PipelineConfig)
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain record (for tables and logs)."""
+    def as_dict(self, base: Path | None = None) -> dict[str, Any]:
+        """Plain record (for tables and logs); with ``base``, file paths relative to it (the manifest's folder)."""
+
+        def path(p: Path) -> str:
+            return str(p) if base is None else relative_path(p, base)
+
         return {
             "session": self.id,
             "dyad": self.dyad,
             "session_number": self.session_number,
             "group": self.group,
-            "video": str(self.video),
-            "audio": str(self.audio) if self.audio else "",
-            "codes": ";".join(str(c) for c in self.codes),
-            "pipeline": str(self.config.source) if self.config.source else "built-in",
+            "video": path(self.video),
+            "audio": path(self.audio) if self.audio else "",
+            "codes": ";".join(path(c) for c in self.codes),
+            "pipeline": path(self.config.source) if self.config.source else "built-in",
         }
 
 
@@ -92,6 +98,13 @@ class Manifest:
 
     def __len__(self) -> int:
         return len(self.sessions)
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder the manifest's relative paths are relative to (its own folder, or the folder of videos)."""
+        if self.source is None:
+            return None
+        return self.source if self.source.is_dir() else self.source.parent
 
 
 def load_manifest(
@@ -220,7 +233,8 @@ def _path(value: Any, base: Path) -> Path | None:
     if value is None or str(value).strip() == "":
         return None
     p = Path(str(value).strip()).expanduser()
-    return p if p.is_absolute() else (base / p)
+    # Absolute, so that a worker in another working folder (a Dask cluster) finds the same file.
+    return p if p.is_absolute() else (base.resolve() / p)
 
 
 def _list(value: Any) -> list[str]:
@@ -262,7 +276,7 @@ def _with_audio(config: PipelineConfig, audio: Path) -> PipelineConfig:
 
 
 def _rows_from_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    text = path.read_text(encoding="utf-8-sig")
+    text = read_text(path, error=ManifestError, what="a manifest (CSV or TOML text)")
     lines = text.splitlines()
     if not lines:
         raise ManifestError(path, "manifest is empty")
@@ -287,7 +301,7 @@ def _rows_from_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
 
 def _rows_from_toml(path: Path) -> list[tuple[str, dict[str, Any]]]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(path, error=ManifestError, what="a manifest (CSV or TOML text)"))
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(path, f"not valid TOML ({exc})") from None
     unknown = [k for k in data if k not in ("defaults", "session")]

@@ -25,17 +25,17 @@ import pandas as pd
 
 from .. import __version__
 from .._parallel import release_memory
-from ..errors import DyadsyncWarning, InputError
+from ..errors import AnalysisError, DyadsyncWarning, InputError
 from ..features import parse_rois
 from ..io.events import read_events
 from ..io.store import write_json, write_parquet
 from ..io.tables import concat_tables
 from ..io.video import probe_video
-from .analysis import analyse_features
+from .analysis import analyse_features, synchrony_failed
 from .cache import StageCache, file_sha256, stable_hash
 from .checks import check_output_dir, check_session, raise_problems
 from .config import PipelineConfig, load_pipeline
-from .layout import ERROR_FILE, RUN_FILES, STAGING_DIR
+from .layout import ERROR_FILE, RUN_FILES, STAGING_DIR, portable_pipeline, relative_path
 from .stages import FEATURE_STAGES, OPTIONAL_STAGES, FeatureStages, referenced_files
 
 log = logging.getLogger("dyadsync")
@@ -75,6 +75,7 @@ def run_session(
     pipeline: str | Path | PipelineConfig | None = None,
     progress: Callable[[str], None] | None = None,
     cache: StageCache | None = None,
+    absolute_paths: bool = False,
 ) -> SessionResult:
     """Run the pipeline on one session video and write its outputs to ``out_dir``.
 
@@ -91,6 +92,10 @@ def run_session(
         Pipeline TOML file or a loaded config; None uses the built-in ``body_mea`` defaults.
     progress : callable or None
         Called with a short message as each stage starts.
+    absolute_paths : bool, default False
+        Record the input files' absolute paths in ``run.json`` and the report; by default they are recorded
+        relative to ``out_dir``, so that a run folder can be moved or shared with its inputs beside it without
+        telling where they lay on this machine.
     cache : StageCache or None
         Where feature-stage results are kept by content (input hash, stage parameters, version), so that a rerun
         recomputes only what changed. None computes everything.
@@ -115,7 +120,7 @@ def run_session(
         shutil.rmtree(staging)
     staging.mkdir()
     try:
-        result, written = _run(Path(video), out, staging, codes, config, progress, cache)
+        result, written = _run(Path(video), out, staging, codes, config, progress, cache, absolute_paths)
     except Exception as exc:
         shutil.rmtree(staging, ignore_errors=True)
         write_json({"error_type": type(exc).__name__, "error": str(exc), "video": str(video),
@@ -149,10 +154,15 @@ def _run(
     config: PipelineConfig,
     progress: Callable[[str], None] | None,
     cache: StageCache | None,
+    absolute_paths: bool,
 ) -> tuple[SessionResult, list[str]]:
     """The session run, writing into ``staging``; returns the result and the file names written."""
     say = progress or (lambda msg: log.info(msg))
     code_files = [] if codes is None else [Path(codes)] if isinstance(codes, (str, Path)) else [Path(c) for c in codes]
+
+    def where(path: Path) -> str:  # input paths as the record keeps them
+        return str(Path(path).resolve()) if absolute_paths else relative_path(path, out)
+
     started = time.perf_counter()
     timings: dict[str, float] = {}
     caught: list[str] = []
@@ -218,6 +228,9 @@ def _run(
             analysis = analyse_features(features, events, config, turns=extra.get("turns"))
             timings["synchrony_moments_s"] = time.perf_counter() - t
             release_memory()
+            if synchrony_failed(analysis.info):
+                reasons = "; ".join(f"{f}: {i['failed']}" for f, i in analysis.info.items() if "failed" in i)
+                raise AnalysisError(f"{video}: no synchrony could be computed for any feature ({reasons})")
             synchrony, lags_table, moments, tests = (
                 analysis.synchrony, analysis.synchrony_lags, analysis.moments, analysis.moment_tests
             )
@@ -238,10 +251,12 @@ def _run(
         "dyadsync_version": __version__,
         "python": platform.python_version(),
         "key": session_key(hashes["video"], hashes["codes"], config),
-        "pipeline": {"source": str(config.source) if config.source else "built-in body_mea", **config.as_dict()},
+        "pipeline": {"source": where(config.source) if config.source else "built-in body_mea",
+                     **portable_pipeline(config, where)},
         "inputs": {
-            "video": {**meta.as_dict(), "sha256": hashes["video"], "size_bytes": video.stat().st_size},
-            "codes": [{"path": str(c), "sha256": h} for c, h in zip(code_files, hashes["codes"])],
+            "video": {**meta.as_dict(), "path": where(video), "sha256": hashes["video"],
+                      "size_bytes": video.stat().st_size},
+            "codes": [{"path": where(c), "sha256": h} for c, h in zip(code_files, hashes["codes"])],
         },
         "features": feature_info,
         "synchrony": analysis.info,
