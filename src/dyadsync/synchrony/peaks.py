@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_positive
-from .wcc import WCC
+from .results import WCC
 
 #: Default width of the smoothing over lags, in seconds.
 PEAK_SMOOTH_S = 0.5

@@ -35,7 +35,8 @@ import pandas as pd
 
 from .._validate import check_positive
 from ..errors import AnalysisError, ConfigError
-from .wcc import WCC, Z_CLIP, _quiet_nanmean
+from ._corr import quiet_nanmean, series_pair, wcc_result
+from .results import WCC
 
 #: rMEA's ``ccfRes`` per-window summaries, in rMEA's order.
 RMEA_SUMMARIES = ("all_lags", "s1_lead", "s2_lead", "lag_zero", "s1_lead_0", "s2_lead_0", "bestLag")
@@ -202,10 +203,7 @@ def mea_ccf(
     AnalysisError
         When the series differ in length or hold no complete window.
     """
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    if a.shape != b.shape or a.ndim != 1:
-        raise AnalysisError(f"series must be 1-D and of equal length, got {a.shape} and {b.shape}")
+    a, b = series_pair(a, b)
     rate_hz = check_positive("rate_hz", rate_hz)
     win = _samples("window_s", window_s, rate_hz)
     lag = _samples("lag_s", lag_s, rate_hz, allow_zero=True)
@@ -234,22 +232,9 @@ def mea_ccf(
         clean[np.flatnonzero(clean)[shaky]] = False  # ill-conditioned: recomputed exactly below
     for w in np.flatnonzero(~clean & ~dropped):
         r[w], n_pairs[w] = _window_with_missing(xs[w], ys[w], win, lag)
-    values = r
-    if fisher_z:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            values = np.clip(np.arctanh(values), -Z_CLIP, Z_CLIP)
-    if absolute:
-        values = np.abs(values)
-    starts_s = t0_s + starts / rate_hz
-    ends_s = t0_s + (starts + span - 1) / rate_hz
-    return WCC(
-        values=values,
-        lags_s=np.round(lags / rate_hz, 9),
-        times_s=(starts_s + ends_s) / 2,
-        starts_s=starts_s,
-        ends_s=ends_s,
-        n_pairs=n_pairs,
-        rate_hz=float(rate_hz),
+    return wcc_result(
+        r, n_pairs, starts=starts, span=span, lags=lags, rate_hz=rate_hz, t0_s=t0_s, fisher_z=fisher_z,
+        absolute=absolute,
         params={
             "engine": "rmea",
             "window_s": win / rate_hz,
@@ -369,7 +354,7 @@ def rmea_summaries(wcc: WCC) -> pd.DataFrame:
     v = wcc.values
     lags = wcc.lags_s
     pos, neg, zero = lags > 0, lags < 0, lags == 0
-    with _quiet_nanmean():
+    with quiet_nanmean():
         table = pd.DataFrame(
             {
                 "all_lags": np.nanmean(v, axis=1),

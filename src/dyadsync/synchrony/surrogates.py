@@ -36,14 +36,9 @@ import numpy as np
 from .._validate import check_positive
 from ..errors import AnalysisError, ConfigError, DyadsyncWarning
 from ..stats import cohens_d
-from .wcc import (
-    WCC,
-    Z_CLIP,
-    _pearson_from_sums,
-    _quiet_nanmean,
-    check_summary,
-    windowed_cross_correlation,
-)
+from ._corr import Z_CLIP, pearson_from_sums, quiet_nanmean
+from .results import WCC
+from .wcc import check_summary, windowed_cross_correlation
 
 #: Per-window summaries a surrogate result can hold (as in :func:`dyadsync.synchrony.summarize`).
 
@@ -358,7 +353,7 @@ def circular_shift(
             cnt = np.rint(circ(mwin.astype(float), fmb))
             sx, sxx = circ(xa, fmb), circ(xa * xa, fmb)
             sy, syy = circ(mwin.astype(float), fb), circ(mwin.astype(float), fb2)
-            z = transform(_pearson_from_sums(cnt, sx, sy, sxx, syy, sxy), cnt, need)  # (nb, n): value at offset m
+            z = transform(pearson_from_sums(cnt, sx, sy, sxx, syy, sxy), cnt, need)  # (nb, n): value at offset m
         ids = np.arange(c0, c0 + nb)
         inn = inner[ids]
         if inn.any():
@@ -385,7 +380,7 @@ def circular_shift(
             fin = np.isfinite(zk)
             edge_sum += np.where(fin, zk, 0.0)
             edge_cnt += fin
-            with _quiet_nanmean():
+            with quiet_nanmean():
                 window_sync[:, w] = _row_summary(zk, summary, max_lag)
             if values is not None:
                 values[:, w, :] = zk
@@ -492,7 +487,7 @@ def _inner_summary(z, summary, offsets, zero_off) -> np.ndarray:  # type: ignore
     if n_k * width < 4 * z.shape[1]:  # few surrogates: gather their lag rows directly
         g = z[:, offsets]  # (windows, n_k, n_lags)
         if summary == "mean":
-            with _quiet_nanmean():
+            with quiet_nanmean():
                 return g.mean(axis=2) if fin_all else np.nanmean(g, axis=2)
         peak = np.where(np.isfinite(g), g, -np.inf).max(axis=2) if not fin_all else g.max(axis=2)
         return np.where(np.isfinite(peak), peak, np.nan)
@@ -549,7 +544,7 @@ def _edge_window(  # type: ignore[no-untyped-def]
         syy[:, j] -= (xm * yb * yb).sum(axis=1)
         sxy[:, j] -= (xa * yb).sum(axis=1)
     cnt = np.rint(cnt)
-    return transform(_pearson_from_sums(cnt, sx, sy, sxx, syy, sxy), cnt, need)
+    return transform(pearson_from_sums(cnt, sx, sy, sxx, syy, sxy), cnt, need)
 
 
 # --------------------------------------------------------------------------- surrogates made series by series
@@ -590,7 +585,7 @@ def _from_series(
             sa, sb = make(i)
             wcc = windowed_cross_correlation(sa, sb, **kw)
             v = wcc.values[:n_w]
-            with _quiet_nanmean():
+            with quiet_nanmean():
                 gi[i] = np.nanmean(v)
                 prof[i] = np.nanmean(v, axis=0)
                 ws[i, : len(v)] = _row_summary(v, summary, n_lags // 2)
@@ -865,7 +860,7 @@ def pseudo_dyads(
     gi = np.full(len(results), np.nan)
     ws = np.full((len(results), n_w), np.nan)
     prof = np.full((len(results), n_lags), np.nan)
-    with _quiet_nanmean():
+    with quiet_nanmean():
         for i, w in enumerate(results):
             gi[i] = np.nanmean(w.values)
             prof[i] = np.nanmean(w.values, axis=0)
