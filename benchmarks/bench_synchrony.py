@@ -29,14 +29,18 @@ from pathlib import Path
 import numpy as np
 
 from dyadsync.io.mea_files import read_mea_series
-from dyadsync.synchrony import global_index, windowed_cross_correlation
-from dyadsync.synchrony.rmea import mea_ccf, mea_scale, mea_smooth, rmea_summaries
-from dyadsync.synchrony.surrogates import (
+from dyadsync.synchrony import (
     circular_shift,
     compare,
+    global_index,
     iaaft_surrogates,
+    mea_ccf,
+    mea_scale,
+    mea_smooth,
     pseudo_dyad_pairs,
+    rmea_summaries,
     segment_shuffle,
+    windowed_cross_correlation,
 )
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,17 +10,19 @@ import pytest
 
 from dyadsync.errors import AnalysisError
 from dyadsync.stats import cohens_d
-from dyadsync.synchrony import global_index, summarize, windowed_cross_correlation
-from dyadsync.synchrony.surrogates import (
+from dyadsync.synchrony import (
     circular_shift,
     compare,
     compare_groups,
+    global_index,
     iaaft,
     iaaft_surrogates,
     pseudo_dyad_pairs,
     pseudo_dyads,
     segment_shuffle,
     shuffle_segments,
+    summarize,
+    windowed_cross_correlation,
 )
 
 KW = dict(rate_hz=10, window_s=6, step_s=2, max_lag_s=1.5)

@@ -216,7 +216,7 @@ def shifted_pair_synchrony(
     list of ndarray, dict
         The surrogate synchrony series and a record (method, shifts in s, seed).
     """
-    from ..synchrony.surrogates import circular_shift
+    from ..synchrony import circular_shift
 
     window_s = float(wcc.get("window_s", 0.0))
     n = len(a)

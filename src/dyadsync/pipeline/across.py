@@ -26,7 +26,7 @@ from ..io.tables import feature_names
 from ..moments.multilevel import across_dyads
 from ..moments.runs import BATCH_OUTPUTS
 from ..preprocess import prepare_pair
-from ..synchrony.surrogates import compare_groups, pseudo_dyads
+from ..synchrony import compare_groups, pseudo_dyads
 from .config import PipelineConfig
 
 #: Tables of :func:`across_moments`, as :func:`dyadsync.moments.multilevel.across_dyads` names them.

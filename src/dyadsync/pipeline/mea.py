@@ -28,9 +28,16 @@ from .._validate import check_positive
 from ..errors import ConfigError, DyadsyncError, DyadsyncWarning, MEAFileError
 from ..io.mea_files import read_mea_series
 from ..io.store import atomic_path, write_csv, write_json
-from ..synchrony import WCC, global_index, summarize, windowed_cross_correlation
+from ..synchrony import (
+    WCC,
+    compare,
+    compare_groups,
+    global_index,
+    pseudo_dyad_pairs,
+    summarize,
+    windowed_cross_correlation,
+)
 from ..synchrony.rmea import lag_column_names, mea_ccf, mea_scale, mea_smooth
-from ..synchrony.surrogates import compare, compare_groups, pseudo_dyad_pairs
 
 #: File name endings read from an input folder (as rMEA's ``readMEA``).
 MEA_SUFFIXES = (".txt", ".csv")

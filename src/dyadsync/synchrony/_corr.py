@@ -103,3 +103,14 @@ def quiet_nanmean() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         yield
+
+
+def row_summary(z: np.ndarray, summary: str, max_lag: int) -> np.ndarray:
+    """Per-row summary of (surrogates x lags) values: ``"lag0"`` (column ``max_lag``), ``"mean"`` or ``"best"``
+    (the largest finite value; NaN where a row has none)."""
+    if summary == "lag0":
+        return z[:, max_lag]
+    if summary == "mean":
+        return np.nanmean(z, axis=1)
+    filled = np.where(np.isfinite(z), z, -np.inf).max(axis=1)
+    return np.where(np.isfinite(filled), filled, np.nan)
