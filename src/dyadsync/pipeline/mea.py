@@ -383,7 +383,7 @@ def _pseudo(
 ) -> tuple[pd.DataFrame, list[WCC]]:
     total = len(pseudo_dyad_pairs(len(dyads), keep_roles=options.keep_roles))
     n = None if options.pseudo is None or options.pseudo >= total else options.pseudo
-    pairs = pseudo_dyad_pairs(len(dyads), keep_roles=options.keep_roles, n=n, rng=rng)
+    pairs = pseudo_dyad_pairs(len(dyads), keep_roles=options.keep_roles, n=n, seed=rng)
     say(f"pseudo-dyads: {len(pairs)} of {total} possible pairs of persons from different dyads")
     rows, wccs = [], []
     for i, ((d1, r1), (d2, r2)) in enumerate(pairs, start=1):
@@ -421,7 +421,7 @@ def _groups(summary: pd.DataFrame, null: np.ndarray, rng: np.random.Generator) -
     labels = list(dict.fromkeys(summary["group"]))
     for label in labels + (["all"] if len(labels) > 1 else []):
         sub = summary if label == "all" else summary[summary["group"] == label]
-        stats = compare_groups(sub["grand_mean"].to_numpy(), null, rng=rng)
+        stats = compare_groups(sub["grand_mean"].to_numpy(), null, seed=rng)
         rows.append(
             {
                 "group": label,

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .._validate import check_positive
+from .._validate import check_positive, rng_from, seed_value
 from ..errors import AnalysisError, ConfigError
 from ._corr import Z_CLIP, pearson_from_sums, quiet_nanmean, row_summary, transform
 from .results import SurrogateResult
@@ -28,7 +28,7 @@ def circular_shift(
     window_s: float,
     step_s: float,
     max_lag_s: float,
-    rng: np.random.Generator,
+    seed: int | np.random.Generator | None = 0,
     n_surrogates: int | None = 1000,
     min_shift_s: float | None = None,
     summary: str = "best",
@@ -46,8 +46,9 @@ def circular_shift(
         Person A's and person B's series on one regular grid (NaN = missing).
     rate_hz, window_s, step_s, max_lag_s, fisher_z, absolute, min_valid
         As in :func:`dyadsync.synchrony.windowed_cross_correlation`.
-    rng : numpy.random.Generator
-        Draws the shifts.
+    seed : int, numpy.random.Generator or None, default 0
+        Draws the shifts: an int seeds a new Generator, a Generator is used as it is (a caller can thread one
+        stream through several calls), None takes fresh entropy (not reproducible).
     n_surrogates : int or None, default 1000
         Number of shifts, drawn without replacement from ``[min_shift, n - min_shift]`` samples; None takes
         every shift in that range (the exhaustive circular null).
@@ -110,7 +111,7 @@ def circular_shift(
                 f"only {candidates.size} distinct shifts of at least {min_shift / rate_hz:g} s exist in "
                 f"{n / rate_hz:.1f} s; ask for fewer surrogates (or n_surrogates=None for all of them)"
             )
-        shifts = np.sort(rng.choice(candidates, size=n_surrogates, replace=False))
+        shifts = np.sort(rng_from(seed).choice(candidates, size=n_surrogates, replace=False))
     n_k = len(shifts)
     need = int(math.ceil(min_valid * win))
 
@@ -234,6 +235,7 @@ def circular_shift(
             "n_surrogates": n_k,
             "min_shift_s": min_shift / rate_hz,
             "shifts_samples": shifts.tolist(),
+            "seed": seed_value(seed),
         },
         values=values,
     )

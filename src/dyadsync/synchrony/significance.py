@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._validate import rng_from
 from ..stats import cohens_d
 
 
@@ -51,7 +52,11 @@ def compare(real: float, null: Sequence[float]) -> dict[str, float]:
 
 
 def compare_groups(
-    real: Sequence[float], null: Sequence[float], *, rng: np.random.Generator, n_draws: int = 9999
+    real: Sequence[float],
+    null: Sequence[float],
+    *,
+    seed: int | np.random.Generator | None = 0,
+    n_draws: int = 9999,
 ) -> dict[str, float]:
     """A group of real dyads against the surrogates: Cohen's d, and the group mean against means of chance.
 
@@ -61,8 +66,9 @@ def compare_groups(
         The group's real values (e.g. each dyad's global index).
     null : sequence of float
         Surrogate values (e.g. pseudo-dyads' global indices).
-    rng : numpy.random.Generator
-        Draws the random subsets.
+    seed : int, numpy.random.Generator or None, default 0
+        Draws the random subsets: an int seeds a new Generator, a Generator is used as it is (a caller can thread one
+        stream through several calls), None takes fresh entropy (not reproducible).
     n_draws : int, default 9999
         Number of random subsets of the surrogates, each the size of the group.
 
@@ -87,7 +93,7 @@ def compare_groups(
     }
     if len(real) and len(null):
         size = min(len(real), len(null))
-        keys = rng.random((n_draws, len(null)))
+        keys = rng_from(seed).random((n_draws, len(null)))
         subsets = np.argpartition(keys, size - 1, axis=1)[:, :size] if size < len(null) else np.argsort(keys, axis=1)
         means = null[subsets].mean(axis=1)
         stats = compare(float(real.mean()), means)

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_positive
+from .._validate import check_positive, rng_from, seed_value
 from ..errors import AnalysisError, ConfigError, DyadsyncWarning
 from ._corr import quiet_nanmean, row_summary
 from .results import WCC, SurrogateResult
@@ -82,7 +82,7 @@ def _from_series(
 
 
 def shuffle_segments(
-    a: np.ndarray, b: np.ndarray, *, segment_samples: int, rng: np.random.Generator
+    a: np.ndarray, b: np.ndarray, *, segment_samples: int, seed: int | np.random.Generator | None = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """One within-person segment shuffle (Ramseyer & Tschacher, 2010).
 
@@ -91,7 +91,9 @@ def shuffle_segments(
     a, b : array_like, shape (n,)
     segment_samples : int
         Segment length in samples.
-    rng : numpy.random.Generator
+    seed : int, numpy.random.Generator or None, default 0
+        Draws the new orders: an int seeds a new Generator, a Generator is used as it is (a caller can thread one
+        stream through several calls), None takes fresh entropy (not reproducible).
 
     Returns
     -------
@@ -106,6 +108,7 @@ def shuffle_segments(
         raise AnalysisError(
             f"segment shuffling needs at least 2 segments; {len(a)} samples hold {n_seg} of {segment_samples}"
         )
+    rng = rng_from(seed)
     for _ in range(10_000):
         order_a, order_b = rng.permutation(n_seg), rng.permutation(n_seg)
         if not np.any(order_a == order_b):
@@ -123,7 +126,7 @@ def segment_shuffle(
     window_s: float,
     step_s: float,
     max_lag_s: float,
-    rng: np.random.Generator,
+    seed: int | np.random.Generator | None = 0,
     segment_s: float | None = None,
     n_surrogates: int = 1000,
     summary: str = "best",
@@ -138,7 +141,9 @@ def segment_shuffle(
     ----------
     a, b, rate_hz, window_s, step_s, max_lag_s, fisher_z, absolute, min_valid
         As in :func:`dyadsync.synchrony.windowed_cross_correlation`.
-    rng : numpy.random.Generator
+    seed : int, numpy.random.Generator or None, default 0
+        Draws the segment orders: an int seeds a new Generator, a Generator is used as it is (a caller can thread one
+        stream through several calls), None takes fresh entropy (not reproducible).
     segment_s : float or None
         Segment length in seconds; None: the window length (Ramseyer & Tschacher used the window).
     n_surrogates : int, default 1000
@@ -150,15 +155,17 @@ def segment_shuffle(
     SurrogateResult
     """
     seg = int(round(check_positive("segment_s", segment_s if segment_s is not None else window_s) * rate_hz))
+    rng = rng_from(seed)
     return _from_series(
-        "segment_shuffle", a, b, lambda i: shuffle_segments(a, b, segment_samples=seg, rng=rng), n_surrogates,
+        "segment_shuffle", a, b, lambda i: shuffle_segments(a, b, segment_samples=seg, seed=rng), n_surrogates,
         rate_hz=rate_hz, window_s=window_s, step_s=step_s, max_lag_s=max_lag_s, summary=summary,
-        fisher_z=fisher_z, absolute=absolute, min_valid=min_valid, params={"segment_s": seg / rate_hz},
+        fisher_z=fisher_z, absolute=absolute, min_valid=min_valid,
+        params={"segment_s": seg / rate_hz, "seed": seed_value(seed)},
         matrices=matrices,
     )
 
 
-def iaaft(x: np.ndarray, *, rng: np.random.Generator, n_iter: int = 200) -> np.ndarray:
+def iaaft(x: np.ndarray, *, seed: int | np.random.Generator | None = 0, n_iter: int = 200) -> np.ndarray:
     """One iterative amplitude-adjusted Fourier transform surrogate (Schreiber & Schmitz, 1996).
 
     Parameters
@@ -166,7 +173,9 @@ def iaaft(x: np.ndarray, *, rng: np.random.Generator, n_iter: int = 200) -> np.n
     x : array_like, shape (n,)
         Series; missing values are bridged by linear interpolation for the transform and are missing again in
         the surrogate, at the same positions.
-    rng : numpy.random.Generator
+    seed : int, numpy.random.Generator or None, default 0
+        Draws the initial shuffle: an int seeds a new Generator, a Generator is used as it is (a caller can thread one
+        stream through several calls), None takes fresh entropy (not reproducible).
     n_iter : int, default 200
         Largest number of iterations (it stops earlier once the ranks no longer change).
 
@@ -185,7 +194,7 @@ def iaaft(x: np.ndarray, *, rng: np.random.Generator, n_iter: int = 200) -> np.n
         filled[bad] = np.interp(idx[bad], idx[~bad], x[~bad])
     sorted_values = np.sort(filled)
     amplitude = np.abs(np.fft.rfft(filled))
-    y = rng.permutation(filled)
+    y = rng_from(seed).permutation(filled)
     ranks = np.argsort(np.argsort(y))
     for _ in range(n_iter):
         phase = np.angle(np.fft.rfft(y))
@@ -207,7 +216,7 @@ def iaaft_surrogates(
     window_s: float,
     step_s: float,
     max_lag_s: float,
-    rng: np.random.Generator,
+    seed: int | np.random.Generator | None = 0,
     n_surrogates: int = 200,
     n_iter: int = 200,
     summary: str = "best",
@@ -222,7 +231,9 @@ def iaaft_surrogates(
     ----------
     a, b, rate_hz, window_s, step_s, max_lag_s, fisher_z, absolute, min_valid
         As in :func:`dyadsync.synchrony.windowed_cross_correlation`.
-    rng : numpy.random.Generator
+    seed : int, numpy.random.Generator or None, default 0
+        Draws the surrogates: an int seeds a new Generator, a Generator is used as it is (a caller can thread one
+        stream through several calls), None takes fresh entropy (not reproducible).
     n_surrogates : int, default 200
         Each surrogate costs about a hundred FFTs of the whole series plus one synchrony run.
     n_iter : int, default 200
@@ -234,10 +245,12 @@ def iaaft_surrogates(
     SurrogateResult
     """
     a = np.asarray(a, dtype=float)
+    rng = rng_from(seed)
     return _from_series(
-        "iaaft", a, b, lambda i: (a, iaaft(b, rng=rng, n_iter=n_iter)), n_surrogates,
+        "iaaft", a, b, lambda i: (a, iaaft(b, seed=rng, n_iter=n_iter)), n_surrogates,
         rate_hz=rate_hz, window_s=window_s, step_s=step_s, max_lag_s=max_lag_s, summary=summary,
-        fisher_z=fisher_z, absolute=absolute, min_valid=min_valid, params={"n_iter": n_iter}, matrices=matrices,
+        fisher_z=fisher_z, absolute=absolute, min_valid=min_valid, params={"n_iter": n_iter, "seed": seed_value(seed)},
+        matrices=matrices,
     )
 
 
@@ -249,7 +262,7 @@ def pseudo_dyad_pairs(
     *,
     keep_roles: bool = False,
     n: int | None = None,
-    rng: np.random.Generator | None = None,
+    seed: int | np.random.Generator | None = 0,
 ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """Pairs of persons from different dyads, as rMEA's ``shuffle`` forms them.
 
@@ -265,8 +278,9 @@ def pseudo_dyad_pairs(
         the same role (rMEA's default).
     n : int or None
         How many pairs to draw without replacement; None (rMEA's ``size = "max"``) keeps them all.
-    rng : numpy.random.Generator or None
-        Needed when ``n`` is smaller than the number of pairs.
+    seed : int, numpy.random.Generator or None, default 0
+        Draws the subset when ``n`` is smaller than the number of pairs: an int seeds a new Generator, a Generator is used as it is (a caller can thread one
+        stream through several calls), None takes fresh entropy (not reproducible).
 
     Returns
     -------
@@ -286,9 +300,7 @@ def pseudo_dyad_pairs(
         return pairs
     if n < 1:
         raise ConfigError(f"the number of pseudo-dyads must be at least 1, got {n}")
-    if rng is None:
-        raise ConfigError("drawing a subset of pseudo-dyads needs a numpy Generator (rng)")
-    pick = np.sort(rng.choice(len(pairs), size=n, replace=False))
+    pick = np.sort(rng_from(seed).choice(len(pairs), size=n, replace=False))
     return [pairs[i] for i in pick]
 
 
@@ -301,7 +313,7 @@ def pseudo_dyads(
     max_lag_s: float,
     keep_roles: bool = False,
     n_surrogates: int | None = None,
-    rng: np.random.Generator | None = None,
+    seed: int | np.random.Generator | None = 0,
     summary: str = "best",
     engine: Callable[[np.ndarray, np.ndarray], WCC] | None = None,
     fisher_z: bool = True,
@@ -319,7 +331,9 @@ def pseudo_dyads(
     keep_roles : bool, default False
     n_surrogates : int or None
         Number of pseudo-dyads; None: all of them.
-    rng : numpy.random.Generator or None
+    seed : int, numpy.random.Generator or None, default 0
+        Draws the pseudo-dyads when fewer than all are asked for: an int seeds a new Generator, a Generator is used as it is (a caller can thread one
+        stream through several calls), None takes fresh entropy (not reproducible).
     summary : {"best", "mean", "lag0"}
     engine : callable or None
         ``engine(a, b) -> WCC`` to use instead of the default engine (e.g. rMEA-compatible mode).
@@ -330,7 +344,7 @@ def pseudo_dyads(
         ``labels`` are the pairs ``((dyad, role), (dyad, role))``; ``window_sync`` is NaN-padded to the longest.
     """
     summary = check_summary(summary)
-    pairs = pseudo_dyad_pairs(len(series), keep_roles=keep_roles, n=n_surrogates, rng=rng)
+    pairs = pseudo_dyad_pairs(len(series), keep_roles=keep_roles, n=n_surrogates, seed=seed)
     if engine is None:
         def engine(x: np.ndarray, y: np.ndarray) -> WCC:
             return windowed_cross_correlation(x, y, rate_hz=rate_hz, window_s=window_s, step_s=step_s,
@@ -352,4 +366,5 @@ def pseudo_dyads(
             prof[i] = np.nanmean(w.values, axis=0)
             ws[i, : len(w.values)] = row_summary(w.values, summary, n_lags // 2)
     return SurrogateResult("pseudo_dyad", gi, ws, prof, results[0].lags_s, list(pairs), summary,
-                           {**results[0].params, "keep_roles": keep_roles, "n_surrogates": len(pairs)})
+                           {**results[0].params, "keep_roles": keep_roles, "n_surrogates": len(pairs),
+                            "seed": seed_value(seed)})
