@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -61,24 +61,37 @@ def _from_series(
     kw = dict(rate_hz=rate_hz, window_s=window_s, step_s=step_s, max_lag_s=max_lag_s,
               fisher_z=fisher_z, absolute=absolute, min_valid=min_valid)
     real = windowed_cross_correlation(a, b, **kw)
-    n_w, n_lags = real.values.shape
-    gi = np.full(n_surrogates, np.nan)
-    ws, prof = np.full((n_surrogates, n_w), np.nan), np.full((n_surrogates, n_lags), np.nan)
-    values = np.full((n_surrogates, n_w, n_lags), np.nan) if matrices else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DyadsyncWarning)
-        for i in range(n_surrogates):
-            sa, sb = make(i)
-            wcc = windowed_cross_correlation(sa, sb, **kw)
-            v = wcc.values[:n_w]
-            with quiet_nanmean():
-                gi[i] = np.nanmean(v)
-                prof[i] = np.nanmean(v, axis=0)
-                ws[i, : len(v)] = row_summary(v, summary, n_lags // 2)
-            if values is not None:
-                values[i, : len(v)] = v
+        gi, ws, prof, values = _summaries(
+            (windowed_cross_correlation(*make(i), **kw).values for i in range(n_surrogates)), n_surrogates,
+            real.values.shape, summary, matrices,
+        )
     return SurrogateResult(method, gi, ws, prof, real.lags_s, list(range(n_surrogates)), summary,
                            {**real.params, **params, "n_surrogates": n_surrogates}, values)
+
+
+def _summaries(
+    matrices: Iterable[np.ndarray], n: int, shape: tuple[int, int], summary: str, keep: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Global index, per-window summary and lag profile of ``n`` surrogates' windows x lags matrices.
+
+    ``shape`` is (windows, lags) of the output: a longer surrogate is cut to it, a shorter one NaN-padded; with
+    ``keep`` the matrices themselves are kept too.
+    """
+    n_w, n_lags = shape
+    gi = np.full(n, np.nan)
+    ws, prof = np.full((n, n_w), np.nan), np.full((n, n_lags), np.nan)
+    values = np.full((n, n_w, n_lags), np.nan) if keep else None
+    for i, v in enumerate(matrices):
+        v = v[:n_w]
+        with quiet_nanmean():
+            gi[i] = np.nanmean(v)
+            prof[i] = np.nanmean(v, axis=0)
+            ws[i, : len(v)] = row_summary(v, summary, n_lags // 2)
+        if values is not None:
+            values[i, : len(v)] = v
+    return gi, ws, prof, values
 
 
 def shuffle_segments(
@@ -355,16 +368,8 @@ def pseudo_dyads(
         x, y = np.asarray(series[d1][r1], dtype=float), np.asarray(series[d2][r2], dtype=float)
         m = min(len(x), len(y))
         results.append(engine(x[:m], y[:m]))
-    n_w = max(len(w.values) for w in results)
-    n_lags = results[0].values.shape[1]
-    gi = np.full(len(results), np.nan)
-    ws = np.full((len(results), n_w), np.nan)
-    prof = np.full((len(results), n_lags), np.nan)
-    with quiet_nanmean():
-        for i, w in enumerate(results):
-            gi[i] = np.nanmean(w.values)
-            prof[i] = np.nanmean(w.values, axis=0)
-            ws[i, : len(w.values)] = row_summary(w.values, summary, n_lags // 2)
+    shape = (max(len(w.values) for w in results), results[0].values.shape[1])
+    gi, ws, prof, _ = _summaries((w.values for w in results), len(results), shape, summary, False)
     return SurrogateResult("pseudo_dyad", gi, ws, prof, results[0].lags_s, list(pairs), summary,
                            {**results[0].params, "keep_roles": keep_roles, "n_surrogates": len(pairs),
                             "seed": seed_value(seed)})
