@@ -14,11 +14,29 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AnalysisError
+from .._validate import rng_from
+from ..errors import AnalysisError, ConfigError
 from .results import WCC
 
 #: Fisher z values are clipped to +-Z_CLIP (r = +-1 would be infinite).
 Z_CLIP = 10.0
+
+
+# ------------------------------------------------------------------------------------------ argument checks
+# Every public synchrony function checks its arguments with these, so that a wrong argument is a ConfigError and
+# unusable data an AnalysisError (never a bare TypeError or ValueError from deep inside numpy).
+
+
+def as_array(name: str, x: Any, *, ndim: tuple[int, ...] = (1,)) -> np.ndarray:
+    """``x`` as a float array with one of the allowed numbers of dimensions, else an AnalysisError."""
+    try:
+        out = np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise AnalysisError(f"{name} must be numeric: {exc}") from None
+    if out.ndim not in ndim:
+        dims = " or ".join(f"{d}-D" for d in ndim)
+        raise AnalysisError(f"{name} must be {dims}, got shape {out.shape}")
+    return out
 
 
 def series_pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -31,6 +49,58 @@ def series_pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     if a.shape != b.shape or a.ndim != 1:
         raise AnalysisError(f"series must be 1-D and of equal length, got {a.shape} and {b.shape}")
     return a, b
+
+
+def count(name: str, value: Any, *, minimum: int = 1) -> int:
+    """``value`` as an int of at least ``minimum`` (an integral float is accepted), else a ConfigError."""
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not ok and isinstance(value, (float, np.floating)) and float(value).is_integer():
+        ok, value = True, int(value)
+    if not ok or value < minimum:
+        raise ConfigError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def number(name: str, value: Any) -> float:
+    """``value`` as a finite float, else a ConfigError."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(v):
+        raise ConfigError(f"{name} must be finite, got {value!r}")
+    return v
+
+
+def generator(seed: Any) -> np.random.Generator:
+    """:func:`dyadsync._validate.rng_from`, with a seed numpy cannot use reported as a ConfigError."""
+    try:
+        return rng_from(seed)
+    except (TypeError, ValueError):
+        raise ConfigError(f"seed must be a non-negative int, a numpy Generator or None, got {seed!r}") from None
+
+
+def two_persons(persons: Any) -> Any:
+    """``persons`` if it holds two different names (str), else a ConfigError; returned as given."""
+    try:
+        ok = len(persons) == 2 and all(isinstance(p, str) for p in persons) and persons[0] != persons[1]
+    except (TypeError, KeyError, IndexError):
+        ok = False
+    if not ok or isinstance(persons, str):
+        raise ConfigError(f"persons must be the names of two different persons (A, B), got {persons!r}")
+    return persons
+
+
+def check_wcc(wcc: Any) -> WCC:
+    """``wcc`` if it is a :class:`WCC`, else a ConfigError naming what it is."""
+    if not isinstance(wcc, WCC):
+        raise ConfigError(
+            f"expected a WCC (the result of windowed_cross_correlation or mea_ccf), got {type(wcc).__name__}"
+        )
+    return wcc
+
+
+# ------------------------------------------------------------------------------------------------ arithmetic
 
 
 def pearson_from_sums(

@@ -35,7 +35,7 @@ import pandas as pd
 
 from .._validate import check_positive
 from ..errors import AnalysisError, ConfigError
-from ._corr import quiet_nanmean, series_pair, wcc_result
+from ._corr import as_array, check_wcc, number, quiet_nanmean, series_pair, wcc_result
 from .results import WCC
 
 #: rMEA's ``ccfRes`` per-window summaries, in rMEA's order.
@@ -81,7 +81,7 @@ def mea_smooth(values: np.ndarray, *, rate_hz: float, window_s: float = 0.5) -> 
     -------
     ndarray, same shape as ``values``
     """
-    x = np.asarray(values, dtype=float)
+    x = as_array("values", values, ndim=(1, 2))
     rate_hz = check_positive("rate_hz", rate_hz)
     width = check_positive("window_s", window_s) * rate_hz
     if width < 1:
@@ -142,7 +142,7 @@ def mea_scale(values: np.ndarray, *, scale: float | str = "sd", center: bool = F
     -----
     Scaling does not change a correlation; rMEA pipelines apply it, so it is here to rerun them unchanged.
     """
-    x = np.asarray(values, dtype=float)
+    x = as_array("values", values, ndim=(1, 2))
     if isinstance(scale, str):
         if scale != "sd":
             raise ConfigError(f"scale must be 'sd' or a number, got {scale!r}")
@@ -233,7 +233,8 @@ def mea_ccf(
     for w in np.flatnonzero(~clean & ~dropped):
         r[w], n_pairs[w] = _window_with_missing(xs[w], ys[w], win, lag)
     return wcc_result(
-        r, n_pairs, starts=starts, span=span, lags=lags, rate_hz=rate_hz, t0_s=t0_s, fisher_z=fisher_z,
+        r, n_pairs, starts=starts, span=span, lags=lags, rate_hz=rate_hz, t0_s=number("t0_s", t0_s),
+        fisher_z=fisher_z,
         absolute=absolute,
         params={
             "engine": "rmea",
@@ -351,7 +352,7 @@ def rmea_summaries(wcc: WCC) -> pd.DataFrame:
         as rMEA writes it), ``win_start`` and ``win_end`` (``hh:mm:ss``, rMEA's ``winTimes``: start + window).
         With a zero lag range the lead columns are NaN (rMEA leaves them out).
     """
-    v = wcc.values
+    v = check_wcc(wcc).values
     lags = wcc.lags_s
     pos, neg, zero = lags > 0, lags < 0, lags == 0
     with quiet_nanmean():
@@ -385,7 +386,7 @@ def rmea_summaries(wcc: WCC) -> pd.DataFrame:
 
 def lag_column_names(lags_s: Sequence[float]) -> list[str]:
     """rMEA's column names of the lag table: ``lag`` + the lag in seconds as R prints it (``lag-4.96``)."""
-    return [f"lag{_r_number(x)}" for x in lags_s]
+    return [f"lag{_r_number(x)}" for x in as_array("lags_s", lags_s)]
 
 
 def _r_number(x: float) -> str:

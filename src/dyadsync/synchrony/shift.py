@@ -13,9 +13,18 @@ import math
 
 import numpy as np
 
-from .._validate import check_positive, rng_from, seed_value
-from ..errors import AnalysisError, ConfigError
-from ._corr import Z_CLIP, pearson_from_sums, quiet_nanmean, row_summary, transform
+from .._validate import check_positive, seed_value
+from ..errors import AnalysisError
+from ._corr import (
+    Z_CLIP,
+    count,
+    generator,
+    pearson_from_sums,
+    quiet_nanmean,
+    row_summary,
+    series_pair,
+    transform,
+)
 from .results import SurrogateResult
 from .wcc import check_summary, windowed_cross_correlation
 
@@ -78,8 +87,12 @@ def circular_shift(
     summary = check_summary(summary)
     import scipy.fft as sfft
 
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
+    a, b = series_pair(a, b)
+    for name, value in (("rate_hz", rate_hz), ("window_s", window_s)):  # needed before the engine checks them
+        check_positive(name, value)
+    check_positive("max_lag_s", max_lag_s, allow_zero=True)
+    rng = generator(seed)
+    chunk = count("chunk", chunk)
     ref = windowed_cross_correlation(  # validates everything and fixes windows, lags, rounding
         a[: _probe_len(a, rate_hz, window_s, max_lag_s)],
         b[: _probe_len(a, rate_hz, window_s, max_lag_s)],
@@ -89,8 +102,6 @@ def circular_shift(
     p = ref.params
     win, step, max_lag = p["window_samples"], p["step_samples"], p["max_lag_samples"]
     n = len(a)
-    if a.shape != b.shape:
-        raise AnalysisError(f"series must be of equal length, got {a.shape} and {b.shape}")
     starts = np.arange(0, n - win + 1, step)
     lags = np.arange(-max_lag, max_lag + 1)
     n_lags = len(lags)
@@ -104,14 +115,13 @@ def circular_shift(
     if n_surrogates is None:
         shifts = candidates
     else:
-        if n_surrogates < 1:
-            raise ConfigError(f"n_surrogates must be at least 1, got {n_surrogates}")
+        n_surrogates = count("n_surrogates", n_surrogates)
         if n_surrogates > candidates.size:
             raise AnalysisError(
                 f"only {candidates.size} distinct shifts of at least {min_shift / rate_hz:g} s exist in "
                 f"{n / rate_hz:.1f} s; ask for fewer surrogates (or n_surrogates=None for all of them)"
             )
-        shifts = np.sort(rng_from(seed).choice(candidates, size=n_surrogates, replace=False))
+        shifts = np.sort(rng.choice(candidates, size=n_surrogates, replace=False))
     n_k = len(shifts)
     need = int(math.ceil(min_valid * win))
 

@@ -8,12 +8,14 @@ that p is never 0 with a finite number of surrogates.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
 
-from .._validate import rng_from
+from ..errors import AnalysisError
 from ..stats import cohens_d
+from ._corr import as_array, count, generator
 
 
 def compare(real: float, null: Sequence[float]) -> dict[str, float]:
@@ -33,7 +35,12 @@ def compare(real: float, null: Sequence[float]) -> dict[str, float]:
         surrogate mean in surrogate SDs), ``percentile`` (% of surrogates below the real value, ties counted
         half), ``p`` (one-sided, real larger than chance: ``(1 + #{null >= real}) / (1 + n)``).
     """
-    null = np.asarray(null, dtype=float)
+    one_number = isinstance(real, numbers.Real) or (
+        isinstance(real, np.ndarray) and real.shape == () and real.dtype.kind in "biuf"
+    )
+    if not one_number:
+        raise AnalysisError(f"real must be one number, got {real!r}")
+    null = as_array("null", null)
     null = null[np.isfinite(null)]
     n = len(null)
     if n == 0 or not np.isfinite(real):
@@ -79,8 +86,10 @@ def compare_groups(
         ``percentile`` of the real group mean among the means of random surrogate subsets of the same size,
         and ``p`` = ``(1 + #{subset mean >= real mean}) / (1 + n_draws)``.
     """
-    real = np.asarray(real, dtype=float)
-    null = np.asarray(null, dtype=float)
+    real = as_array("real", real)
+    null = as_array("null", null)
+    n_draws = count("n_draws", n_draws)
+    rng = generator(seed)
     real, null = real[np.isfinite(real)], null[np.isfinite(null)]
     out = {
         "n_real": len(real),
@@ -93,7 +102,7 @@ def compare_groups(
     }
     if len(real) and len(null):
         size = min(len(real), len(null))
-        keys = rng_from(seed).random((n_draws, len(null)))
+        keys = rng.random((n_draws, len(null)))
         subsets = np.argpartition(keys, size - 1, axis=1)[:, :size] if size < len(null) else np.argsort(keys, axis=1)
         means = null[subsets].mean(axis=1)
         stats = compare(float(real.mean()), means)

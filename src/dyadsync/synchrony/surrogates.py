@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_positive, rng_from, seed_value
+from .._validate import check_positive, seed_value
 from ..errors import AnalysisError, ConfigError, DyadsyncWarning
-from ._corr import quiet_nanmean, row_summary
+from ._corr import as_array, count, generator, quiet_nanmean, row_summary, series_pair
 from .results import WCC, SurrogateResult
 from .wcc import check_summary, windowed_cross_correlation
 
@@ -56,8 +56,7 @@ def _from_series(
 ) -> SurrogateResult:
     """Run the engine on each surrogate pair ``make(i)`` and collect the summaries."""
     summary = check_summary(summary)
-    if n_surrogates < 1:
-        raise ConfigError(f"n_surrogates must be at least 1, got {n_surrogates}")
+    n_surrogates = count("n_surrogates", n_surrogates)
     kw = dict(rate_hz=rate_hz, window_s=window_s, step_s=step_s, max_lag_s=max_lag_s,
               fisher_z=fisher_z, absolute=absolute, min_valid=min_valid)
     real = windowed_cross_correlation(a, b, **kw)
@@ -114,14 +113,14 @@ def shuffle_segments(
         Both series cut into whole segments (the incomplete tail is dropped, as in the original method), each
         person's segments reordered so that no position pairs two segments that were together originally.
     """
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
+    a, b = series_pair(a, b)
+    segment_samples = count("segment_samples", segment_samples)
+    rng = generator(seed)
     n_seg = len(a) // segment_samples
     if n_seg < 2:
         raise AnalysisError(
             f"segment shuffling needs at least 2 segments; {len(a)} samples hold {n_seg} of {segment_samples}"
         )
-    rng = rng_from(seed)
     for _ in range(10_000):
         order_a, order_b = rng.permutation(n_seg), rng.permutation(n_seg)
         if not np.any(order_a == order_b):
@@ -167,8 +166,9 @@ def segment_shuffle(
     -------
     SurrogateResult
     """
+    rate_hz = check_positive("rate_hz", rate_hz)
     seg = int(round(check_positive("segment_s", segment_s if segment_s is not None else window_s) * rate_hz))
-    rng = rng_from(seed)
+    rng = generator(seed)
     return _from_series(
         "segment_shuffle", a, b, lambda i: shuffle_segments(a, b, segment_samples=seg, seed=rng), n_surrogates,
         rate_hz=rate_hz, window_s=window_s, step_s=step_s, max_lag_s=max_lag_s, summary=summary,
@@ -197,7 +197,8 @@ def iaaft(x: np.ndarray, *, seed: int | np.random.Generator | None = 0, n_iter: 
     ndarray, shape (n,)
         Same values as ``x`` in a new order, with (nearly) the same power spectrum.
     """
-    x = np.asarray(x, dtype=float)
+    x = as_array("x", x)
+    n_iter = count("n_iter", n_iter, minimum=0)
     bad = ~np.isfinite(x)
     if bad.all():
         raise AnalysisError("IAAFT needs a series with values, got none")
@@ -207,7 +208,7 @@ def iaaft(x: np.ndarray, *, seed: int | np.random.Generator | None = 0, n_iter: 
         filled[bad] = np.interp(idx[bad], idx[~bad], x[~bad])
     sorted_values = np.sort(filled)
     amplitude = np.abs(np.fft.rfft(filled))
-    y = rng_from(seed).permutation(filled)
+    y = generator(seed).permutation(filled)
     ranks = np.argsort(np.argsort(y))
     for _ in range(n_iter):
         phase = np.angle(np.fft.rfft(y))
@@ -257,8 +258,9 @@ def iaaft_surrogates(
     -------
     SurrogateResult
     """
-    a = np.asarray(a, dtype=float)
-    rng = rng_from(seed)
+    a, b = series_pair(a, b)
+    n_iter = count("n_iter", n_iter, minimum=0)
+    rng = generator(seed)
     return _from_series(
         "iaaft", a, b, lambda i: (a, iaaft(b, seed=rng, n_iter=n_iter)), n_surrogates,
         rate_hz=rate_hz, window_s=window_s, step_s=step_s, max_lag_s=max_lag_s, summary=summary,
@@ -292,14 +294,18 @@ def pseudo_dyad_pairs(
     n : int or None
         How many pairs to draw without replacement; None (rMEA's ``size = "max"``) keeps them all.
     seed : int, numpy.random.Generator or None, default 0
-        Draws the subset when ``n`` is smaller than the number of pairs: an int seeds a new Generator, a Generator is used as it is (a caller can thread one
-        stream through several calls), None takes fresh entropy (not reproducible).
+        Draws the subset when ``n`` is smaller than the number of pairs: an int seeds a new Generator, a Generator
+        is used as it is (a caller can thread one stream through several calls), None takes fresh entropy (not
+        reproducible).
 
     Returns
     -------
     list of ((dyad, role), (dyad, role))
         The first person becomes A of the pseudo-dyad, the second B; in rMEA's order (as ``combn``).
     """
+    n_dyads = count("n_dyads", n_dyads, minimum=0)
+    n = None if n is None else count("number of pseudo-dyads n", n)
+    rng = generator(seed)
     if n_dyads < 2:
         raise AnalysisError(f"pseudo-dyads need at least 2 dyads, got {n_dyads}")
     persons = [(d, 0) for d in range(n_dyads)] + [(d, 1) for d in range(n_dyads)]
@@ -311,9 +317,7 @@ def pseudo_dyad_pairs(
     ]
     if n is None or n >= len(pairs):
         return pairs
-    if n < 1:
-        raise ConfigError(f"the number of pseudo-dyads must be at least 1, got {n}")
-    pick = np.sort(rng_from(seed).choice(len(pairs), size=n, replace=False))
+    pick = np.sort(rng.choice(len(pairs), size=n, replace=False))
     return [pairs[i] for i in pick]
 
 
@@ -345,8 +349,9 @@ def pseudo_dyads(
     n_surrogates : int or None
         Number of pseudo-dyads; None: all of them.
     seed : int, numpy.random.Generator or None, default 0
-        Draws the pseudo-dyads when fewer than all are asked for: an int seeds a new Generator, a Generator is used as it is (a caller can thread one
-        stream through several calls), None takes fresh entropy (not reproducible).
+        Draws the pseudo-dyads when fewer than all are asked for: an int seeds a new Generator, a Generator is used
+        as it is (a caller can thread one stream through several calls), None takes fresh entropy (not
+        reproducible).
     summary : {"best", "mean", "lag0"}
     engine : callable or None
         ``engine(a, b) -> WCC`` to use instead of the default engine (e.g. rMEA-compatible mode).
@@ -357,7 +362,13 @@ def pseudo_dyads(
         ``labels`` are the pairs ``((dyad, role), (dyad, role))``; ``window_sync`` is NaN-padded to the longest.
     """
     summary = check_summary(summary)
-    pairs = pseudo_dyad_pairs(len(series), keep_roles=keep_roles, n=n_surrogates, seed=seed)
+    try:
+        dyads = [(as_array("series", a), as_array("series", b)) for a, b in series]
+    except (TypeError, ValueError):
+        raise AnalysisError("series must be a sequence of (a, b) pairs of 1-D arrays, one pair per dyad") from None
+    if engine is not None and not callable(engine):
+        raise ConfigError(f"engine must be a function engine(a, b) -> WCC, got {engine!r}")
+    pairs = pseudo_dyad_pairs(len(dyads), keep_roles=keep_roles, n=n_surrogates, seed=seed)
     if engine is None:
         def engine(x: np.ndarray, y: np.ndarray) -> WCC:
             return windowed_cross_correlation(x, y, rate_hz=rate_hz, window_s=window_s, step_s=step_s,
@@ -365,7 +376,7 @@ def pseudo_dyads(
                                               min_valid=min_valid)
     results = []
     for (d1, r1), (d2, r2) in pairs:
-        x, y = np.asarray(series[d1][r1], dtype=float), np.asarray(series[d2][r2], dtype=float)
+        x, y = dyads[d1][r1], dyads[d2][r2]
         m = min(len(x), len(y))
         results.append(engine(x[:m], y[:m]))
     shape = (max(len(w.values) for w in results), results[0].values.shape[1])

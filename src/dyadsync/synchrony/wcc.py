@@ -23,8 +23,16 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_option, check_positive
-from ..errors import AnalysisError, DyadsyncWarning
-from ._corr import pearson_from_sums, quiet_nanmean, series_pair, wcc_result
+from ..errors import AnalysisError, ConfigError, DyadsyncWarning
+from ._corr import (
+    check_wcc,
+    number,
+    pearson_from_sums,
+    quiet_nanmean,
+    series_pair,
+    two_persons,
+    wcc_result,
+)
 from .peaks import pick_peak_lags
 from .results import WCC
 
@@ -87,7 +95,7 @@ def windowed_cross_correlation(
                 DyadsyncWarning,
                 stacklevel=2,
             )
-    if not 0 < min_valid <= 1:
+    if not 0 < number("min_valid", min_valid) <= 1:
         raise AnalysisError(f"min_valid must be in (0, 1], got {min_valid}")
     if win < 3:
         raise AnalysisError(f"a window of {window_s} s at {rate_hz} Hz holds {win} samples; need at least 3")
@@ -128,7 +136,8 @@ def windowed_cross_correlation(
             values[:, j] = r
             n_pairs[:, j] = cnt
     return wcc_result(
-        values, n_pairs, starts=starts, span=win, lags=lags, rate_hz=rate_hz, t0_s=t0_s, fisher_z=fisher_z,
+        values, n_pairs, starts=starts, span=win, lags=lags, rate_hz=rate_hz, t0_s=number("t0_s", t0_s),
+        fisher_z=fisher_z,
         absolute=absolute,
         params={
             "window_s": win / rate_hz,
@@ -290,7 +299,7 @@ def summarize(wcc: WCC, *, summary: str = "best") -> pd.DataFrame:
         NaN when no peak is accepted).
     """
     summary = check_summary(summary)
-    v = wcc.values
+    v = check_wcc(wcc).values
     lags = wcc.lags_s
     any_valid = np.isfinite(v).any(axis=1)
     best = np.full(len(v), np.nan)
@@ -343,6 +352,11 @@ def sync_table(summaries: pd.DataFrame, feature: str, persons: tuple[str, str] |
     DataFrame
         Columns :data:`SYNC_COLUMNS`, one row per window.
     """
+    if not isinstance(summaries, pd.DataFrame) or "time_s" not in summaries.columns:
+        raise AnalysisError("summaries must be a DataFrame with a time_s column (see summarize)")
+    if not isinstance(feature, str):
+        raise ConfigError(f"feature must be a name, got {feature!r}")
+    persons = two_persons(persons)
     out = pd.DataFrame(index=summaries.index)
     for c in SYNC_COLUMNS:
         if c == "feature":
@@ -363,4 +377,4 @@ def empty_sync_table() -> pd.DataFrame:
 def global_index(wcc: WCC) -> float:
     """Grand mean of the windows x lags matrix (the global synchrony index of Ramseyer & Tschacher 2011)."""
     with quiet_nanmean():
-        return float(np.nanmean(wcc.values))
+        return float(np.nanmean(check_wcc(wcc).values))
