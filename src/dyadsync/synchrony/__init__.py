@@ -24,8 +24,10 @@ Modules (every name below is importable from ``dyadsync.synchrony`` itself):
                   :func:`arousal_synchrony`, :func:`vocal_arousal`
 ================  ============================================================================================
 
-Every function that draws random numbers takes ``seed`` (an int, a ``numpy.random.Generator`` or None). The
-names load lazily: ``import dyadsync.synchrony`` imports neither pandas nor scipy until a function is used.
+Every function that draws random numbers takes ``seed``: an int seeds a new ``numpy.random.Generator`` (the same
+int, the same numbers), a Generator is used as it is (a caller can thread one stream through several calls) and
+None takes fresh entropy (not reproducible); the result's ``params["seed"]`` records the int. The names load
+lazily: ``import dyadsync.synchrony`` imports neither pandas nor scipy until a function is used.
 """
 
 from __future__ import annotations

@@ -56,8 +56,7 @@ def circular_shift(
     rate_hz, window_s, step_s, max_lag_s, fisher_z, absolute, min_valid
         As in :func:`dyadsync.synchrony.windowed_cross_correlation`.
     seed : int, numpy.random.Generator or None, default 0
-        Draws the shifts: an int seeds a new Generator, a Generator is used as it is (a caller can thread one
-        stream through several calls), None takes fresh entropy (not reproducible).
+        Draws the shifts (an int seeds a new Generator; a Generator is used as it is).
     n_surrogates : int or None, default 1000
         Number of shifts, drawn without replacement from ``[min_shift, n - min_shift]`` samples; None takes
         every shift in that range (the exhaustive circular null).

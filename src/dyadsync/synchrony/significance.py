@@ -74,8 +74,7 @@ def compare_groups(
     null : sequence of float
         Surrogate values (e.g. pseudo-dyads' global indices).
     seed : int, numpy.random.Generator or None, default 0
-        Draws the random subsets: an int seeds a new Generator, a Generator is used as it is (a caller can thread one
-        stream through several calls), None takes fresh entropy (not reproducible).
+        Draws the random subsets (an int seeds a new Generator; a Generator is used as it is).
     n_draws : int, default 9999
         Number of random subsets of the surrogates, each the size of the group.
 

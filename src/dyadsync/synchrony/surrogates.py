@@ -104,8 +104,7 @@ def shuffle_segments(
     segment_samples : int
         Segment length in samples.
     seed : int, numpy.random.Generator or None, default 0
-        Draws the new orders: an int seeds a new Generator, a Generator is used as it is (a caller can thread one
-        stream through several calls), None takes fresh entropy (not reproducible).
+        Draws the new orders (an int seeds a new Generator; a Generator is used as it is).
 
     Returns
     -------
@@ -154,8 +153,7 @@ def segment_shuffle(
     a, b, rate_hz, window_s, step_s, max_lag_s, fisher_z, absolute, min_valid
         As in :func:`dyadsync.synchrony.windowed_cross_correlation`.
     seed : int, numpy.random.Generator or None, default 0
-        Draws the segment orders: an int seeds a new Generator, a Generator is used as it is (a caller can thread one
-        stream through several calls), None takes fresh entropy (not reproducible).
+        Draws the segment orders (an int seeds a new Generator; a Generator is used as it is).
     segment_s : float or None
         Segment length in seconds; None: the window length (Ramseyer & Tschacher used the window).
     n_surrogates : int, default 1000
@@ -187,8 +185,7 @@ def iaaft(x: np.ndarray, *, seed: int | np.random.Generator | None = 0, n_iter: 
         Series; missing values are bridged by linear interpolation for the transform and are missing again in
         the surrogate, at the same positions.
     seed : int, numpy.random.Generator or None, default 0
-        Draws the initial shuffle: an int seeds a new Generator, a Generator is used as it is (a caller can thread one
-        stream through several calls), None takes fresh entropy (not reproducible).
+        Draws the initial shuffle (an int seeds a new Generator; a Generator is used as it is).
     n_iter : int, default 200
         Largest number of iterations (it stops earlier once the ranks no longer change).
 
@@ -246,8 +243,7 @@ def iaaft_surrogates(
     a, b, rate_hz, window_s, step_s, max_lag_s, fisher_z, absolute, min_valid
         As in :func:`dyadsync.synchrony.windowed_cross_correlation`.
     seed : int, numpy.random.Generator or None, default 0
-        Draws the surrogates: an int seeds a new Generator, a Generator is used as it is (a caller can thread one
-        stream through several calls), None takes fresh entropy (not reproducible).
+        Draws the surrogates (an int seeds a new Generator; a Generator is used as it is).
     n_surrogates : int, default 200
         Each surrogate costs about a hundred FFTs of the whole series plus one synchrony run.
     n_iter : int, default 200
@@ -294,9 +290,8 @@ def pseudo_dyad_pairs(
     n : int or None
         How many pairs to draw without replacement; None (rMEA's ``size = "max"``) keeps them all.
     seed : int, numpy.random.Generator or None, default 0
-        Draws the subset when ``n`` is smaller than the number of pairs: an int seeds a new Generator, a Generator
-        is used as it is (a caller can thread one stream through several calls), None takes fresh entropy (not
-        reproducible).
+        Draws the subset when ``n`` is smaller than the number of pairs (an int seeds a new Generator; a
+        Generator is used as it is).
 
     Returns
     -------
@@ -349,9 +344,8 @@ def pseudo_dyads(
     n_surrogates : int or None
         Number of pseudo-dyads; None: all of them.
     seed : int, numpy.random.Generator or None, default 0
-        Draws the pseudo-dyads when fewer than all are asked for: an int seeds a new Generator, a Generator is used
-        as it is (a caller can thread one stream through several calls), None takes fresh entropy (not
-        reproducible).
+        Draws the pseudo-dyads when fewer than all are asked for (an int seeds a new Generator; a Generator is
+        used as it is).
     summary : {"best", "mean", "lag0"}
     engine : callable or None
         ``engine(a, b) -> WCC`` to use instead of the default engine (e.g. rMEA-compatible mode).
