@@ -29,14 +29,18 @@ from pathlib import Path
 import numpy as np
 
 from dyadsync.io.mea_files import read_mea_series
-from dyadsync.synchrony import global_index, windowed_cross_correlation
-from dyadsync.synchrony.rmea import mea_ccf, mea_scale, mea_smooth, rmea_summaries
-from dyadsync.synchrony.surrogates import (
+from dyadsync.synchrony import (
     circular_shift,
     compare,
+    global_index,
     iaaft_surrogates,
+    mea_ccf,
+    mea_scale,
+    mea_smooth,
     pseudo_dyad_pairs,
+    rmea_summaries,
     segment_shuffle,
+    windowed_cross_correlation,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,7 +92,7 @@ def rmea_speed(quick: bool) -> None:
     prepared = [mea_scale(mea_smooth(v, rate_hz=25, window_s=0.5)) for v in data]
 
     def pseudo50() -> list:
-        pairs = pseudo_dyad_pairs(20, n=50, rng=np.random.default_rng(0))
+        pairs = pseudo_dyad_pairs(20, n=50, seed=0)
         out = []
         for (d1, r1), (d2, r2) in pairs:
             x, y = prepared[d1][:, r1], prepared[d2][:, r2]
@@ -151,11 +155,11 @@ def surrogate_speed() -> None:
     print(f"  one engine run on the session (2941 windows x 101 lags): wall {wall1:.3f} s, cpu {cpu1:.3f} s; "
           f"a loop of 1000 would take ~{1000 * wall1:.0f} s")
     for summary in ("peak", "mean"):
-        wall, cpu, res = timed(lambda: circular_shift(a, b, rng=np.random.default_rng(1), n_surrogates=1000,
+        wall, cpu, res = timed(lambda: circular_shift(a, b, seed=1, n_surrogates=1000,
                                                       summary=summary, **kw), 2)
         line(f"1000 circular shifts (summary '{summary}')", wall, cpu, None,
              f"(bar < 10 s; {1000 * wall1 / wall:.0f}x the loop)")
-    wall, cpu, res = timed(lambda: circular_shift(a, b, rng=np.random.default_rng(1), n_surrogates=None, **kw), 1)
+    wall, cpu, res = timed(lambda: circular_shift(a, b, seed=1, n_surrogates=None, **kw), 1)
     line(f"all {res.n} circular shifts >= 60 s (exhaustive null)", wall, cpu)
 
 
@@ -163,11 +167,11 @@ def null_rates(quick: bool) -> None:
     kw = dict(rate_hz=2, window_s=30, step_s=5, max_lag_s=2)
     common = dict(n_surrogates=99, summary="lag0", **kw)
     kinds = {
-        "circular shift": (1000 if not quick else 300, lambda a, b, rng: circular_shift(a, b, rng=rng, **common)),
+        "circular shift": (1000 if not quick else 300, lambda a, b, rng: circular_shift(a, b, seed=rng, **common)),
         "segment shuffle": (
-            200 if not quick else 50, lambda a, b, rng: segment_shuffle(a, b, rng=rng, segment_s=60, **common)
+            200 if not quick else 50, lambda a, b, rng: segment_shuffle(a, b, seed=rng, segment_s=60, **common)
         ),
-        "IAAFT": (200 if not quick else 50, lambda a, b, rng: iaaft_surrogates(a, b, rng=rng, n_iter=50, **common)),
+        "IAAFT": (200 if not quick else 50, lambda a, b, rng: iaaft_surrogates(a, b, seed=rng, n_iter=50, **common)),
     }
     for name, (seeds, make) in kinds.items():
         t = time.perf_counter()
@@ -190,7 +194,7 @@ def null_rates(quick: bool) -> None:
         rng = np.random.default_rng(20_000 + rep)
         pairs_data = [session(rng, 1200) for _ in range(20)]
         real = [global_index(windowed_cross_correlation(a, b, **kw)) for a, b in pairs_data]
-        pairs = pseudo_dyad_pairs(20, n=200, rng=rng)
+        pairs = pseudo_dyad_pairs(20, n=200, seed=rng)
         null = [global_index(windowed_cross_correlation(pairs_data[d1][r1], pairs_data[d2][r2], **kw))
                 for (d1, r1), (d2, r2) in pairs]
         rejected += sum(compare(g, null)["p"] <= 0.05 for g in real)
@@ -203,7 +207,7 @@ def null_rates(quick: bool) -> None:
         rng = np.random.default_rng(10_000 + seed)
         a, b = session(rng, 1200, follow=2)
         real = global_index(windowed_cross_correlation(a, b, **kw))
-        null = circular_shift(a, b, rng=rng, n_surrogates=99, summary="lag0", **kw).global_index
+        null = circular_shift(a, b, seed=rng, n_surrogates=99, summary="lag0", **kw).global_index
         hits += compare(real, null)["p"] <= 0.05
     print(f"  circular shift on 100 weakly coupled dyads (B = B + A/2 one second later): rejection rate {hits}%")
 

@@ -10,17 +10,19 @@ import pytest
 
 from dyadsync.errors import AnalysisError
 from dyadsync.stats import cohens_d
-from dyadsync.synchrony import global_index, summarize, windowed_cross_correlation
-from dyadsync.synchrony.surrogates import (
+from dyadsync.synchrony import (
     circular_shift,
     compare,
     compare_groups,
+    global_index,
     iaaft,
     iaaft_surrogates,
     pseudo_dyad_pairs,
     pseudo_dyads,
     segment_shuffle,
     shuffle_segments,
+    summarize,
+    windowed_cross_correlation,
 )
 
 KW = dict(rate_hz=10, window_s=6, step_s=2, max_lag_s=1.5)
@@ -47,7 +49,7 @@ def test_circular_shift_equals_engine_on_rolled_series(missing, summary, n_surro
     if missing:
         a[100:130] = np.nan
         b[rng.choice(len(b), 40, replace=False)] = np.nan
-    res = circular_shift(a, b, rng=np.random.default_rng(1), n_surrogates=n_surrogates, min_shift_s=3,
+    res = circular_shift(a, b, seed=1, n_surrogates=n_surrogates, min_shift_s=3,
                          summary=summary, matrices=n_surrogates is not None, chunk=7, **KW)
     shifts = res.params["shifts_samples"]
     assert res.labels == [k / 10 for k in shifts] and min(shifts) >= 30 and max(shifts) <= 870
@@ -64,9 +66,9 @@ def test_circular_shift_equals_engine_on_rolled_series(missing, summary, n_surro
 def test_circular_shift_is_seeded_and_detects_planted_coupling():
     rng = np.random.default_rng(2)
     a, b = coupled_pair(rng)
-    one = circular_shift(a, b, rng=np.random.default_rng(7), n_surrogates=99, **KW)
-    two = circular_shift(a, b, rng=np.random.default_rng(7), n_surrogates=99, **KW)
-    other = circular_shift(a, b, rng=np.random.default_rng(8), n_surrogates=99, **KW)
+    one = circular_shift(a, b, seed=7, n_surrogates=99, **KW)
+    two = circular_shift(a, b, seed=7, n_surrogates=99, **KW)
+    other = circular_shift(a, b, seed=8, n_surrogates=99, **KW)
     np.testing.assert_array_equal(one.global_index, two.global_index)
     assert one.labels != other.labels
     stats = compare(global_index(windowed_cross_correlation(a, b, **KW)), one.global_index)
@@ -82,7 +84,7 @@ def test_circular_shift_null_rejects_at_nominal_rate():
         rng = np.random.default_rng(seed)
         a, b = smooth_noise(rng, 1200, tau=2.0), smooth_noise(rng, 1200, tau=2.0)
         real = global_index(windowed_cross_correlation(a, b, **kw))
-        null = circular_shift(a, b, rng=rng, n_surrogates=99, summary="lag0", **kw)
+        null = circular_shift(a, b, seed=rng, n_surrogates=99, summary="lag0", **kw)
         rejections += compare(real, null.global_index)["p"] <= 0.05
     assert 0.025 <= rejections / 300 <= 0.075, rejections / 300
 
@@ -90,15 +92,15 @@ def test_circular_shift_null_rejects_at_nominal_rate():
 def test_circular_shift_errors():
     a = np.sin(np.arange(200.0))
     with pytest.raises(AnalysisError, match="only 81 distinct shifts"):
-        circular_shift(a, a[::-1].copy(), rng=np.random.default_rng(0), n_surrogates=1000, **KW)
+        circular_shift(a, a[::-1].copy(), seed=0, n_surrogates=1000, **KW)
     with pytest.raises(AnalysisError, match="leaves no circular shift"):
-        circular_shift(a[:100], a[:100], rng=np.random.default_rng(0), **KW)
+        circular_shift(a[:100], a[:100], seed=0, **KW)
 
 
 def test_shuffle_segments_breaks_every_original_pairing():
     rng = np.random.default_rng(3)
     a, b = np.arange(105.0), np.arange(105.0) + 1000
-    sa, sb = shuffle_segments(a, b, segment_samples=10, rng=rng)
+    sa, sb = shuffle_segments(a, b, segment_samples=10, seed=rng)
     assert len(sa) == len(sb) == 100  # incomplete tail dropped
     np.testing.assert_array_equal(np.sort(sa), a[:100])
     seg_a, seg_b = sa.reshape(10, 10)[:, 0] // 10, (sb.reshape(10, 10)[:, 0] - 1000) // 10
@@ -110,8 +112,8 @@ def test_segment_shuffle_and_iaaft_results():
     a, b = coupled_pair(rng, n=600)
     real = global_index(windowed_cross_correlation(a, b, **KW))
     for res in (
-        segment_shuffle(a, b, rng=np.random.default_rng(5), n_surrogates=30, **KW),
-        iaaft_surrogates(a, b, rng=np.random.default_rng(5), n_surrogates=20, n_iter=50, **KW),
+        segment_shuffle(a, b, seed=5, n_surrogates=30, **KW),
+        iaaft_surrogates(a, b, seed=5, n_surrogates=20, n_iter=50, **KW),
     ):
         assert res.n == len(res.global_index) and np.isfinite(res.global_index).all()
         assert compare(real, res.global_index)["p"] < 0.05
@@ -121,13 +123,13 @@ def test_segment_shuffle_and_iaaft_results():
 def test_iaaft_keeps_values_spectrum_and_gaps():
     rng = np.random.default_rng(6)
     x = smooth_noise(rng, 2048) ** 2  # skewed, autocorrelated
-    y = iaaft(x, rng=np.random.default_rng(1))
+    y = iaaft(x, seed=1)
     np.testing.assert_array_equal(np.sort(y), np.sort(x))
     sx, sy = np.abs(np.fft.rfft(x))[1:], np.abs(np.fft.rfft(y))[1:]
     assert np.corrcoef(sx, sy)[0, 1] > 0.95
     assert abs(np.corrcoef(x, y)[0, 1]) < 0.2
     x[10:20] = np.nan
-    y = iaaft(x, rng=np.random.default_rng(1))
+    y = iaaft(x, seed=1)
     assert np.array_equal(np.isnan(y), np.isnan(x))
 
 
@@ -138,9 +140,9 @@ def test_pseudo_dyad_pairs_follow_rmea_shuffle():
     assert pairs == [(p, q) for p, q in combinations(persons, 2) if not (p[0] == q[0] and p[1] != q[1])]
     roles = pseudo_dyad_pairs(20, keep_roles=True)
     assert len(roles) == 20 * 19 and all(p[1] == 0 and q[1] == 1 and p[0] != q[0] for p, q in roles)
-    drawn = pseudo_dyad_pairs(20, n=50, rng=np.random.default_rng(0))
+    drawn = pseudo_dyad_pairs(20, n=50, seed=0)
     assert len(drawn) == 50 == len(set(drawn)) and set(drawn) <= set(pairs)
-    assert drawn == pseudo_dyad_pairs(20, n=50, rng=np.random.default_rng(0))
+    assert drawn == pseudo_dyad_pairs(20, n=50, seed=0)
 
 
 def test_pseudo_dyads_are_cut_to_the_shorter_series():
@@ -164,5 +166,35 @@ def test_compare_and_effect_sizes():
     pooled = math.sqrt((3 * x.var(ddof=1) + 4 * y.var(ddof=1)) / 7)
     assert cohens_d(x, y) == pytest.approx((x.mean() - y.mean()) / pooled)
     assert cohens_d(y, x) == pytest.approx(-cohens_d(x, y))
-    group = compare_groups(y + 10, x, rng=np.random.default_rng(0), n_draws=999)
+    group = compare_groups(y + 10, x, seed=0, n_draws=999)
     assert group["p"] == pytest.approx(1 / 1000) and group["d"] > 0 and group["n_real"] == 5
+
+
+@pytest.mark.parametrize("make", [
+    lambda a, b, seed: circular_shift(a, b, seed=seed, n_surrogates=9, **KW),
+    lambda a, b, seed: segment_shuffle(a, b, seed=seed, n_surrogates=3, **KW),
+    lambda a, b, seed: iaaft_surrogates(a, b, seed=seed, n_surrogates=2, n_iter=10, **KW),
+    lambda a, b, seed: pseudo_dyads([(a, b), (b[:800], a[:800]), (a[:850], b[:850])], n_surrogates=3, seed=seed, **KW),
+])
+def test_one_randomness_convention_int_or_generator(make):
+    """seed=int is a new Generator seeded with it; a Generator is used as it is (the caller's stream goes on)."""
+    a, b = coupled_pair(np.random.default_rng(9), n=900)
+    by_int, by_generator = make(a, b, 11), make(a, b, np.random.default_rng(11))
+    np.testing.assert_array_equal(by_int.global_index, by_generator.global_index)
+    assert by_int.labels == by_generator.labels
+    assert by_int.params["seed"] == 11 and by_generator.params["seed"] is None  # a Generator has no seed to record
+    stream = np.random.default_rng(11)
+    first, second = make(a, b, stream), make(a, b, stream)
+    np.testing.assert_array_equal(first.global_index, by_int.global_index)
+    assert not np.array_equal(first.global_index, second.global_index)  # the second call drew new numbers
+
+
+def test_seeded_subsets_and_draws():
+    assert pseudo_dyad_pairs(20, n=50, seed=3) == pseudo_dyad_pairs(20, n=50, seed=np.random.default_rng(3))
+    assert pseudo_dyad_pairs(20, n=50, seed=3) != pseudo_dyad_pairs(20, n=50, seed=4)
+    x, y = np.arange(5.0), np.arange(40.0) / 7
+    assert compare_groups(x, y, seed=2, n_draws=99) == compare_groups(x, y, seed=np.random.default_rng(2), n_draws=99)
+    a = np.arange(200.0)
+    np.testing.assert_array_equal(iaaft(a, seed=5), iaaft(a, seed=np.random.default_rng(5)))
+    assert shuffle_segments(a, a, segment_samples=20, seed=5)[0].tolist() == \
+        shuffle_segments(a, a, segment_samples=20, seed=np.random.default_rng(5))[0].tolist()

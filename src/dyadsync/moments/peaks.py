@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .._arrays import true_runs
-from .._validate import check_positive, rng_from, seed_value
+from .._validate import check_positive, seed_value
 from ..errors import AnalysisError
 from ._series import regular_grid
 
@@ -216,12 +216,12 @@ def shifted_pair_synchrony(
     list of ndarray, dict
         The surrogate synchrony series and a record (method, shifts in s, seed).
     """
-    from ..synchrony.surrogates import circular_shift
+    from ..synchrony import circular_shift
 
     window_s = float(wcc.get("window_s", 0.0))
     n = len(a)
     min_shift = max(2 * window_s, 0.1 * n / rate_hz) if min_shift_s is None else float(min_shift_s)
-    sur = circular_shift(a, b, rate_hz=rate_hz, rng=rng_from(seed), n_surrogates=int(n_surrogates),
+    sur = circular_shift(a, b, rate_hz=rate_hz, seed=seed, n_surrogates=int(n_surrogates),
                          min_shift_s=min_shift, summary=summary, **wcc)
     record = {
         "method": "circular shift of person B against person A",

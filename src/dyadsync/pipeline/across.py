@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import AnalysisError, DyadsyncError
 from ..io.tables import feature_names
 from ..moments.multilevel import across_dyads
-from ..synchrony.surrogates import compare_groups, pseudo_dyads
+from ..synchrony import compare_groups, pseudo_dyads
 from .analysis import prepare_feature, synchrony_settings
 from .config import PipelineConfig
 
@@ -178,12 +178,12 @@ def pseudo_dyad_synchrony(
         result = pseudo_dyads(
             [(pair.a, pair.b) for _, pair in usable], rate_hz=usable[0][1].rate_hz, window_s=cfg.window_s,
             step_s=cfg.step_s, max_lag_s=cfg.max_lag_s, keep_roles=True,
-            n_surrogates=max_pairs if n_all > max_pairs else None, rng=rng, summary=cfg.summary,
+            n_surrogates=max_pairs if n_all > max_pairs else None, seed=rng, summary=cfg.summary,
             fisher_z=cfg.fisher_z, absolute=cfg.absolute, min_valid=cfg.min_valid,
         )
         keep = [i for i, ((d1, _), (d2, _)) in enumerate(result.labels) if dyads[d1] != dyads[d2]]
         real = [s.global_index[feature] for s, _ in usable]
-        stats = compare_groups(real, result.global_index[keep], rng=rng)
+        stats = compare_groups(real, result.global_index[keep], seed=rng)
         rows.append({
             "feature": feature, "n_sessions": len(usable), "n_dyads": len(set(dyads)),
             "real_mean": stats["real_mean"], "pseudo_mean": stats["null_mean"], "d": stats["d"],

@@ -28,9 +28,16 @@ from .._validate import check_positive
 from ..errors import ConfigError, DyadsyncError, DyadsyncWarning, MEAFileError
 from ..io.mea_files import read_mea_series
 from ..io.store import atomic_path, write_csv, write_json
-from ..synchrony import WCC, global_index, summarize, windowed_cross_correlation
+from ..synchrony import (
+    WCC,
+    compare,
+    compare_groups,
+    global_index,
+    pseudo_dyad_pairs,
+    summarize,
+    windowed_cross_correlation,
+)
 from ..synchrony.rmea import lag_column_names, mea_ccf, mea_scale, mea_smooth
-from ..synchrony.surrogates import compare, compare_groups, pseudo_dyad_pairs
 from .layout import MEA_FILES
 
 #: File name endings read from an input folder (as rMEA's ``readMEA``).
@@ -377,7 +384,7 @@ def _pseudo(
 ) -> tuple[pd.DataFrame, list[WCC]]:
     total = len(pseudo_dyad_pairs(len(dyads), keep_roles=options.keep_roles))
     n = None if options.pseudo is None or options.pseudo >= total else options.pseudo
-    pairs = pseudo_dyad_pairs(len(dyads), keep_roles=options.keep_roles, n=n, rng=rng)
+    pairs = pseudo_dyad_pairs(len(dyads), keep_roles=options.keep_roles, n=n, seed=rng)
     say(f"pseudo-dyads: {len(pairs)} of {total} possible pairs of persons from different dyads")
     rows, wccs = [], []
     for i, ((d1, r1), (d2, r2)) in enumerate(pairs, start=1):
@@ -415,7 +422,7 @@ def _groups(summary: pd.DataFrame, null: np.ndarray, rng: np.random.Generator) -
     labels = list(dict.fromkeys(summary["group"]))
     for label in labels + (["all"] if len(labels) > 1 else []):
         sub = summary if label == "all" else summary[summary["group"] == label]
-        stats = compare_groups(sub["grand_mean"].to_numpy(), null, rng=rng)
+        stats = compare_groups(sub["grand_mean"].to_numpy(), null, seed=rng)
         rows.append(
             {
                 "group": label,

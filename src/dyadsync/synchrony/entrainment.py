@@ -20,14 +20,15 @@ Both give a series on a regular time grid with the columns of ``synchrony.parque
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._validate import check_option, check_positive
-from ..errors import AnalysisError
+from ..errors import AnalysisError, ConfigError
+from ._corr import count, number, two_persons
 from .wcc import (
     SYNC_COLUMNS as SYNC_COLUMNS,  # re-exported: the columns of the tables made here
 )
@@ -37,6 +38,9 @@ from .wcc import empty_sync_table, summarize, sync_table, windowed_cross_correla
 TURN_FEATURES = {"f0": "f0_mean_st", "intensity": "intensity_mean_db", "rate": "articulation_rate_syl_s"}
 
 MEASURES = ("proximity", "convergence", "synchrony")
+
+#: Prosody-table columns the arousal series need.
+AROUSAL_COLUMNS = ("time_s", "speaker", "voiced", "f0_st", "intensity_db")
 
 
 def turn_exchanges(turns: pd.DataFrame, persons: Sequence[str], feature: str) -> pd.DataFrame:
@@ -57,9 +61,11 @@ def turn_exchanges(turns: pd.DataFrame, persons: Sequence[str], feature: str) ->
         ``time_s`` (onset of the answering turn), ``first`` (who spoke first), ``a_value``, ``b_value``,
         ``difference`` (B - A), ``proximity`` (-|B - A|).
     """
+    if not isinstance(feature, str):
+        raise ConfigError(f"feature must be a name, got {feature!r}")
+    persons = two_persons(persons)
     col = TURN_FEATURES.get(feature, feature)
-    if col not in turns.columns:
-        raise AnalysisError(f"the turn table has no column {col!r}")
+    _table("turn", turns, ("speaker", "onset_s", col))
     tt = turns.sort_values("onset_s").reset_index(drop=True)
     tt = tt[tt["speaker"].astype(str).isin(list(persons))].reset_index(drop=True)
     rows = []
@@ -112,8 +118,10 @@ def entrainment_series(
         last are NaN.
     """
     step_s = check_positive("step_s", step_s)
-    if window_turns < 1:
+    if count("window_turns", window_turns, minimum=0) < 1:
         raise AnalysisError(f"window_turns must be at least 1, got {window_turns}")
+    min_pairs = count("min_pairs", min_pairs, minimum=0)
+    duration_s = None if duration_s is None else number("duration_s", duration_s)
     ex = turn_exchanges(turns, persons, feature)
     end = duration_s if duration_s is not None else (float(ex["time_s"].max()) if len(ex) else 0.0)
     grid = np.arange(0.0, end + 1e-9, step_s)
@@ -154,9 +162,10 @@ def vocal_arousal(prosody: pd.DataFrame, persons: Sequence[str]) -> pd.DataFrame
     DataFrame
         ``time_s`` index, one column per person; NaN where the person is not voicing.
     """
+    _table("prosody", prosody, AROUSAL_COLUMNS)
     cols = {}
     times = None
-    for person in persons:
+    for person in two_persons(persons):
         grp = prosody[prosody["speaker"].astype(str) == person].sort_values("time_s")
         if grp.empty:
             raise AnalysisError(f"no prosody for {person!r}")
@@ -202,6 +211,8 @@ def arousal_synchrony(
     DataFrame
         The :func:`~dyadsync.synchrony.summarize` columns (signed Fisher z, ``sync`` = value at the best lag).
     """
+    check_positive("smooth_s", smooth_s, allow_zero=True)
+    check_positive("min_speech_s", min_speech_s, allow_zero=True)
     ar = vocal_arousal(prosody, persons)
     t = ar.index.to_numpy(float)
     if t.size < 2:
@@ -271,16 +282,25 @@ def vocal_synchrony(
     info : dict
         Parameters, number of exchanges, mean of each series.
     """
-    from ..features.voice import turn_table
+    from ..features.voice import PROSODY_COLUMNS, turn_table
 
-    for m in measures:
+    for m in _names("measures", measures):
         check_option("measure", m, MEASURES)
+    persons = two_persons(persons)
+    count("window_turns", window_turns, minimum=0)
+    check_positive("step_s", step_s)
+    if duration_s is not None:
+        number("duration_s", duration_s)
+    if not isinstance(arousal, (bool, np.bool_)):
+        raise ConfigError(f"arousal must be True or False, got {arousal!r}")
     if turns is None:
-        turns = turn_table(prosody)
+        turns = turn_table(_table("prosody", prosody, PROSODY_COLUMNS))
+    elif arousal:
+        _table("prosody", prosody, AROUSAL_COLUMNS)
     if duration_s is None:
         duration_s = float(prosody["time_s"].max()) if len(prosody) else 0.0
     parts, info = [], {"window_turns": window_turns, "step_s": step_s, "series": {}}
-    for feat in features:
+    for feat in _names("features", features):
         check_option("entrainment feature", feat, tuple(TURN_FEATURES))
         series = entrainment_series(turns, persons, feature=feat, window_turns=window_turns, step_s=step_s,
                                     duration_s=duration_s)
@@ -316,3 +336,20 @@ def _as_sync(times: Any, name: str, persons: Sequence[str], start: Any, end: Any
                               "window_end_s": np.asarray(end, float), "sync": np.asarray(sync, float),
                               "valid_pct": np.asarray(valid_pct, float)})
     return sync_table(summaries, name, list(persons))
+
+
+def _names(name: str, value: Any) -> tuple[str, ...]:
+    """A sequence of option names (not one bare string), else a ConfigError."""
+    if isinstance(value, str) or not isinstance(value, Iterable) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{name} must be a list of names, got {value!r}")
+    return tuple(value)
+
+
+def _table(name: str, frame: Any, columns: Iterable[str]) -> pd.DataFrame:
+    """``frame`` if it is a DataFrame with every one of ``columns``, else an AnalysisError saying what is missing."""
+    if not isinstance(frame, pd.DataFrame):
+        raise AnalysisError(f"the {name} table must be a DataFrame, got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise AnalysisError(f"the {name} table has no column {', '.join(map(repr, missing))}")
+    return frame

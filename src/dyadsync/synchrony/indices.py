@@ -23,7 +23,7 @@ import pandas as pd
 
 from .._validate import check_positive
 from ..errors import AnalysisError, ConfigError
-from .wcc import Z_CLIP
+from ._corr import series_pair, z_from_r
 
 
 @dataclass
@@ -116,10 +116,7 @@ def susy(a: np.ndarray, b: np.ndarray, *, rate_hz: float, segment_s: float, max_
     AnalysisError
         When fewer than two segments fit.
     """
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    if a.shape != b.shape or a.ndim != 1:
-        raise AnalysisError(f"series must be 1-D and of equal length, got {a.shape} and {b.shape}")
+    a, b = series_pair(a, b)
     rate_hz = check_positive("rate_hz", rate_hz)
     seg = int(round(check_positive("segment_s", segment_s) * rate_hz))
     lag = int(round(check_positive("max_lag_s", max_lag_s, allow_zero=True) * rate_hz))
@@ -140,8 +137,7 @@ def susy(a: np.ndarray, b: np.ndarray, *, rate_hz: float, segment_s: float, max_
     x = a[: n_seg * seg].reshape(n_seg, seg)
     y = b[: n_seg * seg].reshape(n_seg, seg)
     r = segment_ccf(x, y, lag)  # (i, h, lags)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.clip(np.arctanh(r), -Z_CLIP, Z_CLIP)
+    z = z_from_r(r)
     zf, rf = np.nan_to_num(z), np.nan_to_num(r)  # a segment without variance adds nothing (SUSY skips it)
     real = np.eye(n_seg, dtype=bool)
     n_pseudo = n_seg * (n_seg - 1)

@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_positive
-from .wcc import WCC
+from ..errors import AnalysisError
+from ._corr import as_array, check_wcc
+from .results import WCC
 
 #: Default width of the smoothing over lags, in seconds.
 PEAK_SMOOTH_S = 0.5
@@ -55,9 +57,9 @@ def pick_peak_lags(
     peak_value : ndarray, shape (n_windows,)
         The unsmoothed value at the peak lag; NaN where no peak.
     """
-    v = np.asarray(values, dtype=float)
-    if v.ndim != 2 or v.shape[1] % 2 == 0:
-        raise ValueError(f"values must be windows x an odd number of lags, got shape {v.shape}")
+    v = as_array("values", values, ndim=(2,))
+    if v.shape[1] % 2 == 0:
+        raise AnalysisError(f"values must be windows x an odd number of lags, got shape {v.shape}")
     rate_hz = check_positive("rate_hz", rate_hz)
     n_w, n_lags = v.shape
     half = n_lags // 2
@@ -116,5 +118,6 @@ def pick_peaks(wcc: WCC, *, smooth_s: float = PEAK_SMOOTH_S, search_s: float = P
         One row per window: ``time_s`` (window centre), ``peak_lag_s`` (positive: B follows A; NaN when no
         peak was accepted) and ``peak_sync`` (the window's value at that lag).
     """
+    wcc = check_wcc(wcc)
     lag, value = pick_peak_lags(wcc.values, rate_hz=wcc.rate_hz, smooth_s=smooth_s, search_s=search_s)
     return pd.DataFrame({"time_s": wcc.times_s, "peak_lag_s": lag / wcc.rate_hz, "peak_sync": value})

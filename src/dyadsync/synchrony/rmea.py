@@ -35,7 +35,8 @@ import pandas as pd
 
 from .._validate import check_positive
 from ..errors import AnalysisError, ConfigError
-from .wcc import WCC, Z_CLIP, _quiet_nanmean
+from ._corr import as_array, check_wcc, number, quiet_nanmean, series_pair, wcc_result
+from .results import WCC
 
 #: rMEA's ``ccfRes`` per-window summaries, in rMEA's order.
 RMEA_SUMMARIES = ("all_lags", "s1_lead", "s2_lead", "lag_zero", "s1_lead_0", "s2_lead_0", "bestLag")
@@ -80,7 +81,7 @@ def mea_smooth(values: np.ndarray, *, rate_hz: float, window_s: float = 0.5) -> 
     -------
     ndarray, same shape as ``values``
     """
-    x = np.asarray(values, dtype=float)
+    x = as_array("values", values, ndim=(1, 2))
     rate_hz = check_positive("rate_hz", rate_hz)
     width = check_positive("window_s", window_s) * rate_hz
     if width < 1:
@@ -141,7 +142,7 @@ def mea_scale(values: np.ndarray, *, scale: float | str = "sd", center: bool = F
     -----
     Scaling does not change a correlation; rMEA pipelines apply it, so it is here to rerun them unchanged.
     """
-    x = np.asarray(values, dtype=float)
+    x = as_array("values", values, ndim=(1, 2))
     if isinstance(scale, str):
         if scale != "sd":
             raise ConfigError(f"scale must be 'sd' or a number, got {scale!r}")
@@ -202,10 +203,7 @@ def mea_ccf(
     AnalysisError
         When the series differ in length or hold no complete window.
     """
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    if a.shape != b.shape or a.ndim != 1:
-        raise AnalysisError(f"series must be 1-D and of equal length, got {a.shape} and {b.shape}")
+    a, b = series_pair(a, b)
     rate_hz = check_positive("rate_hz", rate_hz)
     win = _samples("window_s", window_s, rate_hz)
     lag = _samples("lag_s", lag_s, rate_hz, allow_zero=True)
@@ -234,22 +232,10 @@ def mea_ccf(
         clean[np.flatnonzero(clean)[shaky]] = False  # ill-conditioned: recomputed exactly below
     for w in np.flatnonzero(~clean & ~dropped):
         r[w], n_pairs[w] = _window_with_missing(xs[w], ys[w], win, lag)
-    values = r
-    if fisher_z:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            values = np.clip(np.arctanh(values), -Z_CLIP, Z_CLIP)
-    if absolute:
-        values = np.abs(values)
-    starts_s = t0_s + starts / rate_hz
-    ends_s = t0_s + (starts + span - 1) / rate_hz
-    return WCC(
-        values=values,
-        lags_s=np.round(lags / rate_hz, 9),
-        times_s=(starts_s + ends_s) / 2,
-        starts_s=starts_s,
-        ends_s=ends_s,
-        n_pairs=n_pairs,
-        rate_hz=float(rate_hz),
+    return wcc_result(
+        r, n_pairs, starts=starts, span=span, lags=lags, rate_hz=rate_hz, t0_s=number("t0_s", t0_s),
+        fisher_z=fisher_z,
+        absolute=absolute,
         params={
             "engine": "rmea",
             "window_s": win / rate_hz,
@@ -366,10 +352,10 @@ def rmea_summaries(wcc: WCC) -> pd.DataFrame:
         as rMEA writes it), ``win_start`` and ``win_end`` (``hh:mm:ss``, rMEA's ``winTimes``: start + window).
         With a zero lag range the lead columns are NaN (rMEA leaves them out).
     """
-    v = wcc.values
+    v = check_wcc(wcc).values
     lags = wcc.lags_s
     pos, neg, zero = lags > 0, lags < 0, lags == 0
-    with _quiet_nanmean():
+    with quiet_nanmean():
         table = pd.DataFrame(
             {
                 "all_lags": np.nanmean(v, axis=1),
@@ -400,7 +386,7 @@ def rmea_summaries(wcc: WCC) -> pd.DataFrame:
 
 def lag_column_names(lags_s: Sequence[float]) -> list[str]:
     """rMEA's column names of the lag table: ``lag`` + the lag in seconds as R prints it (``lag-4.96``)."""
-    return [f"lag{_r_number(x)}" for x in lags_s]
+    return [f"lag{_r_number(x)}" for x in as_array("lags_s", lags_s)]
 
 
 def _r_number(x: float) -> str:

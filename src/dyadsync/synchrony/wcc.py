@@ -17,60 +17,27 @@ centred by their overall mean, which keeps the sums small; they agree with the d
 
 from __future__ import annotations
 
-import contextlib
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._validate import check_positive
-from ..errors import AnalysisError, DyadsyncWarning
+from ..errors import AnalysisError, ConfigError, DyadsyncWarning
+from ._corr import (
+    check_wcc,
+    number,
+    pearson_from_sums,
+    quiet_nanmean,
+    series_pair,
+    two_persons,
+    wcc_result,
+)
 from .params import WCCParams, check_summary
+from .peaks import pick_peak_lags
+from .results import WCC
 
 _DEFAULT = WCCParams()
-
-#: Fisher z values are clipped to +-Z_CLIP (r = +-1 would be infinite).
-Z_CLIP = 10.0
-
-
-@dataclass
-class WCC:
-    """Result of :func:`windowed_cross_correlation`.
-
-    Attributes
-    ----------
-    values : ndarray, shape (n_windows, n_lags)
-        Correlation per window and lag, as Fisher z when ``params["fisher_z"]``, absolute when
-        ``params["absolute"]``; NaN where too few valid pairs or no variance.
-    lags_s : ndarray, shape (n_lags,)
-        Lags in seconds, ascending, ``-max_lag .. +max_lag``; positive = B follows A.
-    times_s : ndarray, shape (n_windows,)
-        Window centres in seconds.
-    starts_s, ends_s : ndarray, shape (n_windows,)
-        Time of the first and last A sample of each window, in seconds.
-    n_pairs : ndarray, shape (n_windows, n_lags)
-        Number of valid (finite) pairs behind each value.
-    rate_hz : float
-    params : dict
-        Window, step and lag in seconds and samples, transform options.
-    """
-
-    values: np.ndarray
-    lags_s: np.ndarray
-    times_s: np.ndarray
-    starts_s: np.ndarray
-    ends_s: np.ndarray
-    n_pairs: np.ndarray
-    rate_hz: float
-    params: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def lags(self) -> np.ndarray:
-        """Lags in samples."""
-        return np.round(self.lags_s * self.rate_hz).astype(int)
 
 
 def windowed_cross_correlation(
@@ -118,10 +85,7 @@ def windowed_cross_correlation(
     AnalysisError
         When the series differ in length or are shorter than one window plus the lag range.
     """
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    if a.shape != b.shape or a.ndim != 1:
-        raise AnalysisError(f"series must be 1-D and of equal length, got {a.shape} and {b.shape}")
+    a, b = series_pair(a, b)
     rate_hz = check_positive("rate_hz", rate_hz)
     win = int(round(check_positive("window_s", window_s) * rate_hz))
     step = max(1, int(round(check_positive("step_s", step_s) * rate_hz)))
@@ -134,7 +98,7 @@ def windowed_cross_correlation(
                 DyadsyncWarning,
                 stacklevel=2,
             )
-    if not 0 < min_valid <= 1:
+    if not 0 < number("min_valid", min_valid) <= 1:
         raise AnalysisError(f"min_valid must be in (0, 1], got {min_valid}")
     if win < 3:
         raise AnalysisError(f"a window of {window_s} s at {rate_hz} Hz holds {win} samples; need at least 3")
@@ -174,21 +138,10 @@ def windowed_cross_correlation(
             r[cnt < need] = np.nan
             values[:, j] = r
             n_pairs[:, j] = cnt
-    if fisher_z:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            values = np.clip(np.arctanh(values), -Z_CLIP, Z_CLIP)
-    if absolute:
-        values = np.abs(values)
-    starts_s = t0_s + starts / rate_hz
-    ends_s = t0_s + (starts + win - 1) / rate_hz
-    return WCC(
-        values=values,
-        lags_s=np.round(lags / rate_hz, 9),
-        times_s=(starts_s + ends_s) / 2,
-        starts_s=starts_s,
-        ends_s=ends_s,
-        n_pairs=n_pairs,
-        rate_hz=float(rate_hz),
+    return wcc_result(
+        values, n_pairs, starts=starts, span=win, lags=lags, rate_hz=rate_hz, t0_s=number("t0_s", t0_s),
+        fisher_z=fisher_z,
+        absolute=absolute,
         params={
             "window_s": win / rate_hz,
             "step_s": step / rate_hz,
@@ -223,7 +176,7 @@ def _windowed_r(
         c = np.concatenate([[0.0], np.cumsum(s)])
         sums.append(c[starts + win] - c[starts])
     cnt, sx, sy, sxx, syy, sxy = sums
-    return _pearson_from_sums(cnt, sx, sy, sxx, syy, sxy), cnt.astype(np.int64)
+    return pearson_from_sums(cnt, sx, sy, sxx, syy, sxy), cnt.astype(np.int64)
 
 
 def _clean_starts(a: np.ndarray, b: np.ndarray, starts: np.ndarray, win: int, max_lag: int) -> np.ndarray:
@@ -258,7 +211,7 @@ def _fft_windows(
     m = np.arange(2 * max_lag + 1)
     sy, syy = cy[:, m + win] - cy[:, m], cyy[:, m + win] - cyy[:, m]
     sx, sxx = x.sum(axis=1, keepdims=True), (x * x).sum(axis=1, keepdims=True)
-    r = _pearson_from_sums(float(win), sx, sy, sxx, syy, sxy)
+    r = pearson_from_sums(float(win), sx, sy, sxx, syy, sxy)
     return r, np.full(r.shape, win, dtype=np.int64)
 
 
@@ -291,19 +244,10 @@ def _masked_fft_windows(
         return sfft.irfft(f * g, nfft, axis=1)[:, :m]
 
     cnt = np.rint(corr(fmx, fmy))
-    r = _pearson_from_sums(cnt, corr(fx, fmy), corr(fmx, fy), corr(fxx, fmy), corr(fmx, fyy), corr(fx, fy))
+    r = pearson_from_sums(cnt, corr(fx, fmy), corr(fmx, fy), corr(fxx, fmy), corr(fmx, fyy), corr(fx, fy))
     return r, cnt.astype(np.int64)
 
 
-def _pearson_from_sums(cnt, sx, sy, sxx, syy, sxy) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Pearson r from pair sums; a variance at rounding level counts as none (a constant stretch)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cov = sxy - sx * sy / cnt
-        vx = sxx - sx * sx / cnt
-        vy = syy - sy * sy / cnt
-        tiny = 1e-12 * (sxx + syy + 1e-300)
-        r = np.where((vx > tiny) & (vy > tiny), cov / np.sqrt(vx * vy), np.nan)
-    return np.clip(r, -1.0, 1.0)
 
 
 #: Columns of :func:`summarize`, in order.
@@ -337,10 +281,8 @@ def summarize(wcc: WCC, *, summary: str = _DEFAULT.summary) -> pd.DataFrame:
         (Boker's peak picking: the local peak nearest lag 0, see :func:`dyadsync.synchrony.peaks.pick_peaks`;
         NaN when no peak is accepted).
     """
-    from .peaks import pick_peak_lags
-
     summary = check_summary(summary)
-    v = wcc.values
+    v = check_wcc(wcc).values
     lags = wcc.lags_s
     any_valid = np.isfinite(v).any(axis=1)
     best = np.full(len(v), np.nan)
@@ -350,7 +292,7 @@ def summarize(wcc: WCC, *, summary: str = _DEFAULT.summary) -> pd.DataFrame:
         best[any_valid] = v[any_valid][np.arange(len(idx)), idx]
         best_lag[any_valid] = lags[idx]
     zero = int(np.argmin(np.abs(lags)))
-    with _quiet_nanmean():
+    with quiet_nanmean():
         a_leads = np.nanmean(v[:, lags > 0], axis=1) if (lags > 0).any() else np.full(len(v), np.nan)
         b_leads = np.nanmean(v[:, lags < 0], axis=1) if (lags < 0).any() else np.full(len(v), np.nan)
         all_lags = np.nanmean(v, axis=1)
@@ -393,6 +335,11 @@ def sync_table(summaries: pd.DataFrame, feature: str, persons: tuple[str, str] |
     DataFrame
         Columns :data:`SYNC_COLUMNS`, one row per window.
     """
+    if not isinstance(summaries, pd.DataFrame) or "time_s" not in summaries.columns:
+        raise AnalysisError("summaries must be a DataFrame with a time_s column (see summarize)")
+    if not isinstance(feature, str):
+        raise ConfigError(f"feature must be a name, got {feature!r}")
+    persons = two_persons(persons)
     out = pd.DataFrame(index=summaries.index)
     for c in SYNC_COLUMNS:
         if c == "feature":
@@ -412,13 +359,5 @@ def empty_sync_table() -> pd.DataFrame:
 
 def global_index(wcc: WCC) -> float:
     """Grand mean of the windows x lags matrix (the global synchrony index of Ramseyer & Tschacher 2011)."""
-    with _quiet_nanmean():
-        return float(np.nanmean(wcc.values))
-
-
-@contextlib.contextmanager
-def _quiet_nanmean() -> Iterator[None]:
-    """Silence numpy's "Mean of empty slice" for all-NaN rows: NaN is the intended answer there."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        yield
+    with quiet_nanmean():
+        return float(np.nanmean(check_wcc(wcc).values))
