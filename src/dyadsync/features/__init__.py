@@ -15,6 +15,7 @@ from .face import face, pose_and_face
 from .motion import motion_energy
 from .persons import ROI, default_rois, head_region, parse_rois
 from .pose import pose
+from .preview import roi_preview
 
 __all__ = [
     "ROI",
@@ -27,5 +28,6 @@ __all__ = [
     "parse_rois",
     "pose",
     "pose_and_face",
+    "roi_preview",
     "to_wide",
 ]

@@ -127,7 +127,7 @@ _capture_depth = 0
 
 
 @contextlib.contextmanager
-def _silenced_stderr() -> Iterator[None]:
+def silenced_stderr() -> Iterator[None]:
     """Hold back MediaPipe's C++ log lines on stderr while MediaPipe runs; everything else is passed on after.
 
     MediaPipe and TF Lite print straight to file descriptor 2 (not through Python), so descriptor 2 is pointed at
@@ -232,6 +232,26 @@ class _Growing:
         return self.data[: self.n].copy()
 
 
+def landmarks_px(landmarks: Sequence[Any], box: tuple[int, int, int, int]) -> np.ndarray:
+    """MediaPipe Pose landmarks of a person's crop, in frame pixels.
+
+    Parameters
+    ----------
+    landmarks : sequence of 33 MediaPipe landmarks
+        ``x``, ``y`` as fractions of the crop, ``z`` as a fraction of its width, ``visibility`` 0-1.
+    box : (x0, y0, x1, y1)
+        The crop's box in the frame, pixels.
+
+    Returns
+    -------
+    ndarray, shape (33, 4), float32
+        x, y in frame pixels, z in pixels of relative depth, visibility.
+    """
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    return np.array([(q.x * w + x0, q.y * h + y0, q.z * w, q.visibility) for q in landmarks], np.float32)
+
+
 class _Person:
     """One person's MediaPipe graphs and per-frame state; processes frames in its worker thread."""
 
@@ -255,7 +275,7 @@ class _Person:
         self.model_idx = [m[0] for m in FACE_MODEL_MM]
         conf = {"min_detection_confidence": settings.min_detection_confidence,
                 "min_tracking_confidence": settings.min_tracking_confidence}
-        with _silenced_stderr():
+        with silenced_stderr():
             # Tracking mode, no MediaPipe smoothing: its filter assumes 30 frames/s and would delay the series.
             self.pose = (mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=False,
                                                 enable_segmentation=False, **conf)
@@ -309,9 +329,7 @@ class _Person:
             res = self.pose.process(crop)
             self.timings["pose_s"] += time.perf_counter() - p
             if res.pose_landmarks is not None:
-                w, h = x1 - x0, y1 - y0
-                lm = res.pose_landmarks.landmark
-                landmarks = np.array([(q.x * w + x0, q.y * h + y0, q.z * w, q.visibility) for q in lm], np.float32)
+                landmarks = landmarks_px(res.pose_landmarks.landmark, self.box)
         self.times.append(t)
         self.pose_rows.append(landmarks)
         if self.mesh is None:
@@ -342,7 +360,7 @@ class _Person:
             if self.roi_mesh is None:
                 import mediapipe as mp
 
-                with _silenced_stderr():
+                with silenced_stderr():
                     self.roi_mesh = mp.solutions.face_mesh.FaceMesh(
                         static_image_mode=False, max_num_faces=1, refine_landmarks=True,
                         min_detection_confidence=self.settings.min_detection_confidence,
@@ -566,7 +584,7 @@ def run_pass(
     boxes = {r.name: r.to_pixels(meta.width, meta.height) for r in rois}
     duration = meta.duration_s or (meta.n_frames or 0) / meta.fps or 60.0
     capacity = int(duration * (rate_hz or meta.fps)) + 16
-    with _silenced_stderr():
+    with silenced_stderr():
         result = _run(video, meta, boxes, capacity, rate_hz, settings)
     release_memory()  # the closed graphs' arenas and the decoded frames, before the feature tables are built
     return result
@@ -746,49 +764,6 @@ def detection_summary(
             f"{summary['detection_rate'] * 100:.1f}% of analysed frames); {what} features are NaN there"
         )
     return summary, message
-
-
-def annotate_frame(image: np.ndarray, rois: Sequence[ROI], *, head_scale: float = 2.0) -> tuple[np.ndarray, dict]:
-    """Draw the persons' ROIs, their pose skeletons and head regions on a copy of one RGB frame.
-
-    Returns the annotated image and, per person, the ROI box and head region in pixels (None when no pose).
-    """
-    import cv2
-    import mediapipe as mp
-
-    quiet_mediapipe()
-    h, w = image.shape[:2]
-    out = image.copy()
-    colours = [(42, 111, 151), (196, 69, 54), (80, 150, 60), (150, 80, 160)]
-    found: dict[str, Any] = {}
-    with _silenced_stderr(), mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1) as pose:
-        for k, roi in enumerate(rois):
-            x0, y0, x1, y1 = roi.to_pixels(w, h)
-            colour = colours[k % len(colours)]
-            cv2.rectangle(out, (x0, y0), (x1 - 1, y1 - 1), colour, 2)
-            cv2.putText(out, roi.name, (x0 + 6, y0 + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, colour, 2, cv2.LINE_AA)
-            res = pose.process(np.ascontiguousarray(image[y0:y1, x0:x1]))
-            region = None
-            if res.pose_landmarks is not None:
-                lm = np.array([(q.x * (x1 - x0) + x0, q.y * (y1 - y0) + y0, q.z, q.visibility)
-                               for q in res.pose_landmarks.landmark])
-                for a, b in mp.solutions.pose.POSE_CONNECTIONS:
-                    if lm[a, 3] > 0.5 and lm[b, 3] > 0.5:
-                        cv2.line(out, (int(lm[a, 0]), int(lm[a, 1])), (int(lm[b, 0]), int(lm[b, 1])), colour, 1,
-                                 cv2.LINE_AA)
-                region = head_region(lm, scale=head_scale)
-            if region is not None:
-                cx, cy, side = region
-                cv2.rectangle(out, (int(cx - side / 2), int(cy - side / 2)), (int(cx + side / 2), int(cy + side / 2)),
-                              (240, 200, 40), 2)
-                cv2.putText(out, "head", (int(cx - side / 2), max(12, int(cy - side / 2) - 4)),
-                            cv2.FONT_HERSHEY_SIMPLEX, 0.45, (240, 200, 40), 1, cv2.LINE_AA)
-            else:
-                cv2.putText(out, "no pose found", (x0 + 6, y0 + 44), cv2.FONT_HERSHEY_SIMPLEX, 0.55, colour, 1,
-                            cv2.LINE_AA)
-            found[roi.name] = {"roi_px": [x0, y0, x1, y1],
-                               "head_region_px": None if region is None else [round(v, 1) for v in region]}
-    return out, found
 
 
 def pass_info(result: Pass, method: str, model: str, parameters: dict[str, Any], detection: dict[str, Any],

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .._validate import check_option
@@ -183,68 +182,3 @@ def head_region(
         return None
     centre = (nose + ear_l + ear_r) / 3.0
     return float(centre[0]), float(centre[1]), scale * width
-
-
-def roi_preview(
-    video: str | Path,
-    out: str | Path,
-    *,
-    rois: Sequence[ROI] | None = None,
-    time_s: float | None = None,
-    head_scale: float = 2.0,
-) -> dict[str, Any]:
-    """Write one annotated frame (PNG) showing each person's ROI, pose skeleton and head region.
-
-    This is the only output of dyadsync that ever contains a video frame, and it is written only on request: use
-    it to check the ROIs of a new camera set-up before a batch run.
-
-    Parameters
-    ----------
-    video : str or Path
-        Session video.
-    out : str or Path
-        PNG file to write (atomically).
-    rois : sequence of ROI or None
-        The persons' regions; None gives the left and right halves.
-    time_s : float or None
-        Time of the frame in seconds; None takes the middle of the video.
-    head_scale : float, default 2
-        Side of the drawn head regions in head widths (as the face stage's ``head_scale``).
-
-    Returns
-    -------
-    dict
-        ``time_s`` of the frame drawn, and per person the ROI box and head region in pixels (None: no pose).
-
-    Raises
-    ------
-    VideoError
-        For an unreadable video.
-    ConfigError
-        For ROIs outside the frame or a time outside the video.
-    """
-    import cv2
-
-    from ..io.store import atomic_path
-    from ..io.video import iter_frames, probe_video
-    from ._mediapipe import annotate_frame
-
-    meta = probe_video(video)
-    rois = list(rois) if rois is not None else default_rois(DEFAULT_PERSONS)
-    duration = meta.duration_s or 0.0
-    t = duration / 2 if time_s is None else float(time_s)
-    if t < 0 or (duration and t > duration):
-        raise ConfigError(f"{video}: time {t:g} s is outside the video (0-{duration:g} s)")
-    frame = None
-    for f in iter_frames(video, color=True, check_complete=False):
-        frame = f
-        if f.time_s >= t - 1e-6:
-            break
-    if frame is None:  # pragma: no cover - iter_frames raises for videos without frames
-        raise ConfigError(f"{video}: no frame at {t:g} s")
-    image, found = annotate_frame(frame.image, rois, head_scale=head_scale)
-    out = Path(out)
-    with atomic_path(out) as tmp:
-        ok, data = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-        Path(tmp).write_bytes(data.tobytes())
-    return {"time_s": frame.time_s, "persons": found, "path": str(out)}
