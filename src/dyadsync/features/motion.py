@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from .._validate import check_positive
 from ..io.tables import SCENE, long_table
 from ..io.video import DecodeStats, iter_frames, probe_video
+from ._output import video_info
 from .persons import DEFAULT_PERSONS, ROI, default_rois
 
 #: Per-person features of this extractor.
@@ -187,27 +187,21 @@ def motion_energy(
     columns[(SCENE, "artefact")] = artefact.astype(float)
     table = long_table(times, columns)
     artefact_times = times[artefact]
-    info: dict[str, Any] = {
-        "method": "motion_energy",
-        "version": __version__,
-        "parameters": {
-            "threshold": threshold,
-            "artefact_pct": artefact_pct,
-            "luma_jump": luma_jump,
-            "camera_pct": camera_pct,
-            "quiet_s": quiet_s,
-            "background_pct": background_pct if background is not None else None,
-        },
-        "persons": [r.name for r in rois],
-        "rois_px": {r.name: list(b) for r, b in zip(rois, boxes)},
-        "background_px": list(bg_box) if bg_box is not None else None,
-        "video": meta.as_dict(),
-        "decode": stats.as_dict(),
-        "rate_hz": meta.fps,
+    parameters = {
+        "threshold": threshold,
+        "artefact_pct": artefact_pct,
+        "luma_jump": luma_jump,
+        "camera_pct": camera_pct,
+        "quiet_s": quiet_s,
+        "background_pct": background_pct if background is not None else None,
+    }
+    info = video_info("motion_energy", parameters, {r.name: list(b) for r, b in zip(rois, boxes)}, meta, stats,
+                      meta.fps, regions_px={"background_px": list(bg_box) if bg_box is not None else None})
+    info.update({
         "n_frames": n,
         "n_artefact_frames": int(artefact.sum()),
         "artefact_times_s": [round(float(t), 4) for t in artefact_times[:1000]],
-    }
+    })
     return table, info
 
 
