@@ -25,16 +25,16 @@ from .._validate import check_positive
 from ..errors import DyadsyncWarning, EventsError, InputError, NoAudioError
 from ..io.audio import Audio, check_not_silent, read_audio
 from ..io.tables import long_table
+from .clustering import activity_auto
 from .diarize import (
     SpeakerActivity,
-    activity_auto,
     activity_from_channels,
     activity_from_events,
     assign_by_mouth,
-    bridge_gaps,
 )
 from .persons import DEFAULT_PERSONS
 from .pitch import hz_to_semitones, intensity_track, pitch_track
+from .vad import bridge_gaps
 
 #: Per-person features the voice extractor writes to the long feature table.
 FEATURES = ("speaking", "voiced", "f0_hz", "f0_st", "intensity_db")
