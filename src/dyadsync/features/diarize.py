@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .._arrays import true_runs
-from ..errors import AnalysisError, DyadsyncWarning, InputError
+from ..errors import AnalysisError, DyadsyncWarning, EventsError, InputError
 from .vad import bridge_gaps, voice_activity
 
 
@@ -171,6 +171,13 @@ def activity_from_events(
     Returns
     -------
     SpeakerActivity
+
+    Raises
+    ------
+    EventsError
+        When turns start after the end of the audio (the annotation of another recording, or another unit).
+    InputError
+        When the annotation holds no turns or its codes cannot be mapped to the persons.
     """
     if events.empty:
         raise InputError(path, "the turn annotation holds no turns")
@@ -193,11 +200,11 @@ def activity_from_events(
         past = events[events["onset_s"] >= duration_s + 0.5]
         if len(past):
             first = past.iloc[0]
-            raise InputError(
+            raise EventsError(
                 path,
                 f"{len(past)} turn(s) start after the end of the audio ({duration_s:.2f} s), the first at "
                 f"{first['onset_s']:.2f} s ({first.get('source', '')}); the annotation belongs to a longer "
-                "recording or is in the wrong unit",
+                "recording or is in the wrong unit: check that it belongs to this recording",
             )
         over = events[events["offset_s"] > duration_s + 0.5]
         if len(over):

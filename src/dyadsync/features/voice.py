@@ -22,7 +22,7 @@ import pandas as pd
 from .. import __version__
 from .._arrays import true_runs
 from .._validate import check_positive
-from ..errors import DyadsyncWarning, EventsError, InputError, NoAudioError
+from ..errors import DyadsyncWarning, InputError, NoAudioError
 from ..io.audio import Audio, check_not_silent, read_audio
 from ..io.tables import long_table
 from .clustering import activity_auto
@@ -201,7 +201,7 @@ def analyse_voice(
             activity = _order(activity.renamed(mapping), persons)
             info["speakers"] = {"method": "auto", "mapping": mapping, **activity.info}
         else:
-            events, where = _turn_events(speakers, snd.duration_s + t0)
+            events, where = _turn_events(speakers)
             activity = activity_from_events(events, times, persons, duration_s=snd.duration_s + t0, path=where)
             info["speakers"] = {"method": "annotation", **activity.info}
         one = activity.active.sum(axis=1) == 1
@@ -255,7 +255,8 @@ def _order(activity: SpeakerActivity, persons: Sequence[str]) -> SpeakerActivity
     return SpeakerActivity(activity.times_s, list(persons), activity.active[:, idx], activity.method, activity.info)
 
 
-def _turn_events(speakers: str | Path | pd.DataFrame, duration_s: float) -> tuple[pd.DataFrame, Any]:
+def _turn_events(speakers: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, Any]:
+    """The turn annotation and what to call it in messages (turns past the audio are checked by the attribution)."""
     from ..io.events import read_events
 
     if isinstance(speakers, pd.DataFrame):
@@ -263,20 +264,7 @@ def _turn_events(speakers: str | Path | pd.DataFrame, duration_s: float) -> tupl
     path = Path(speakers)
     if not path.exists():
         raise InputError(path, "file not found: --speakers takes 'channels', 'auto' or a turn annotation file")
-    try:
-        events = read_events(path, on_outside="raise", duration_s=None)
-    except EventsError:
-        raise
-    past = events[events["onset_s"] >= duration_s + 0.5]
-    if len(past):
-        first = past.iloc[0]
-        raise EventsError(
-            path,
-            f"{first['source']}: turn at {first['onset_s']:.2f} s starts after the end of the audio "
-            f"({duration_s:.2f} s); {len(past)} turn(s) affected. The annotation is longer than the audio: check "
-            "that it belongs to this recording",
-        )
-    return events, path
+    return read_events(path, on_outside="raise", duration_s=None), path
 
 
 def _prosody_table(times: np.ndarray, persons: Sequence[str], active: np.ndarray, f0: np.ndarray,
