@@ -108,13 +108,17 @@ def face_measurements(
     ])
 
 
+def _kabsch(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares rotation between centred point sets (Kabsch): ``x @ rot`` best matches ``y`` (``rot @ y_i``
+    matches ``x_i``), a proper rotation (no reflection); and the singular values with the reflection's sign."""
+    u, s, vt = np.linalg.svd(x.T @ y)
+    d = np.diag([1.0] * (x.shape[1] - 1) + [np.sign(np.linalg.det(u @ vt)) or 1.0])
+    return u @ d @ vt, s * np.diag(d)
+
+
 def rigid_rotation(model: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Least-squares rotation taking centred ``model`` points onto centred ``points`` (Kabsch; scale ignored)."""
-    a = model - model.mean(axis=0)
-    b = points - points.mean(axis=0)
-    u, _, vt = np.linalg.svd(b.T @ a)
-    d = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt)) or 1.0])
-    return u @ d @ vt
+    return _kabsch(points - points.mean(axis=0), model - model.mean(axis=0))[0]
 
 
 def head_pose(
@@ -193,13 +197,9 @@ def nonrigid_displacement(prev: np.ndarray, cur: np.ndarray) -> float:
     ``cur`` is aligned onto ``prev`` by the least-squares rotation, scale and translation (Umeyama, 1991); what
     is left is the change of the face's shape (expression), in the units of ``prev``.
     """
-    mp_, mc = prev.mean(axis=0), cur.mean(axis=0)
-    p, c = prev - mp_, cur - mc
-    u, s, vt = np.linalg.svd(c.T @ p)
-    sign = np.sign(np.linalg.det(u @ vt)) or 1.0
-    d = np.diag([1.0] * (prev.shape[1] - 1) + [sign])
-    rot = u @ d @ vt
+    p, c = prev - prev.mean(axis=0), cur - cur.mean(axis=0)
+    rot, singular = _kabsch(c, p)
     var = (c**2).sum()
-    scale = (s * np.diag(d)).sum() / var if var > 0 else 1.0
+    scale = singular.sum() / var if var > 0 else 1.0
     aligned = scale * c @ rot
     return float(np.linalg.norm(aligned - p, axis=1).mean())
