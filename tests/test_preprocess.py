@@ -30,7 +30,7 @@ def test_feature_tables_join_with_their_categories_united():
     as_strings = pd.concat([t.astype({"person": str, "feature": str}) for t in (pose, voice)], ignore_index=True)
     pd.testing.assert_frame_equal(joined.astype({"person": str, "feature": str}), as_strings)
     assert feature_names(joined) == {"f0", "speed"} and feature_names(joined.iloc[:0]) == set()
-    with pytest.raises(ValueError, match="A/f0: 2 values for 3 times"):
+    with pytest.raises(AnalysisError, match="A/f0: 2 values for 3 times"):
         long_table(np.arange(3.0), {("A", "f0"): np.zeros(2)})
 
 

@@ -10,6 +10,10 @@ per frame and person kept).
 Only MediaPipe 0.10.21's legacy solutions with models inside the wheel are used: ``solutions.pose.Pose`` with
 ``model_complexity=1`` (0 and 2 would download models) and ``solutions.face_mesh.FaceMesh`` with refined
 landmarks. Nothing is downloaded.
+
+What the workers compute from a face mesh is :mod:`dyadsync.features.face_geometry`; how the per-frame tracks are
+checked and gaps filled afterwards is :mod:`dyadsync.features.tracks`. :func:`pass_features` turns the per-person
+series of a pass into the ``(features, info)`` of the pose and face extractors.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from .._parallel import max_threads, release_memory
 from .._validate import check_positive
 from ..errors import AnalysisError, ConfigError, DyadsyncWarning, InputError
 from ..io.video import DecodeStats, VideoInfo, iter_frames, probe_video
+from . import _checks as check
 from ._output import persons_table, video_info
 from .face_geometry import FACE_COLUMNS, camera_matrix, face_measurements
 from .persons import ROI, head_region
@@ -425,10 +430,10 @@ def run_pass(
         if not model.is_file() or model.suffix != ".task":
             raise InputError(model, "is not a MediaPipe .task model file; give the path of a face_landmarker.task "
                              "you obtained yourself (dyadsync never downloads models), or leave it empty")
-    meta = probe_video(video)
+    meta = probe_video(check.path("video", video))
     boxes = {r.name: r.to_pixels(meta.width, meta.height) for r in rois}
     duration = meta.duration_s or (meta.n_frames or 0) / meta.fps or 60.0
-    capacity = int(duration * (rate_hz or meta.fps)) + 16
+    capacity = int(duration * min(rate_hz or meta.fps, meta.fps)) + 16  # stride decoding never exceeds the fps
     with silenced_stderr():
         result = _run(video, meta, boxes, capacity, rate_hz, settings)
     release_memory()  # the closed graphs' arenas and the decoded frames, before the feature tables are built

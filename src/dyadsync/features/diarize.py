@@ -31,7 +31,14 @@ import numpy as np
 import pandas as pd
 
 from .._arrays import true_runs
-from ..errors import AnalysisError, DyadsyncWarning, EventsError, InputError
+from ..errors import (
+    AnalysisError,
+    ConfigError,
+    DyadsyncWarning,
+    EventsError,
+    InputError,
+)
+from . import _checks as check
 from .vad import bridge_gaps, voice_activity
 
 
@@ -103,6 +110,12 @@ def activity_from_channels(
     -------
     SpeakerActivity
     """
+    speakers = check.names("speakers", speakers)
+    check.samples("levels_db", levels_db, ndim=2)
+    check.samples("times_s", times_s, length=np.shape(levels_db)[-1])
+    check.positive("step_s", step_s)
+    if crosstalk_margin_db is not None:
+        check.positive("crosstalk_margin_db", crosstalk_margin_db, allow_zero=True)
     levels = np.asarray(levels_db, dtype=float)
     if levels.ndim != 2 or levels.shape[0] != len(speakers):
         raise AnalysisError(f"levels_db must have one row per speaker ({len(speakers)}), got shape {levels.shape}")
@@ -179,6 +192,15 @@ def activity_from_events(
     InputError
         When the annotation holds no turns or its codes cannot be mapped to the persons.
     """
+    check.table("events", events, ("onset_s", "offset_s", "code"))
+    check.samples("times_s", times_s)
+    speakers = check.names("speakers", speakers)
+    if len(speakers) < 2 and mapping is None:
+        raise ConfigError(f"speakers must name the two persons (A, B), got {speakers!r}")
+    if mapping is not None and not isinstance(mapping, Mapping):
+        raise ConfigError(f"mapping must map codes to persons, got {mapping!r}")
+    if duration_s is not None:
+        check.positive("duration_s", duration_s, allow_zero=True)
     if events.empty:
         raise InputError(path, "the turn annotation holds no turns")
     codes = list(dict.fromkeys(events.sort_values("onset_s")["code"].astype(str)))
@@ -196,6 +218,9 @@ def activity_from_events(
     unknown = [c for c in codes if c not in mapping]
     if unknown:
         raise InputError(path, f"codes {unknown} of the turn annotation map to no person; mapping is {dict(mapping)}")
+    strays = sorted({str(mapping[c]) for c in codes} - set(speakers))
+    if strays:
+        raise ConfigError(f"the mapping of turn codes names {strays}, who are not among the persons {speakers}")
     if duration_s is not None:
         past = events[events["onset_s"] >= duration_s + 0.5]
         if len(past):
@@ -260,6 +285,13 @@ def assign_by_mouth(
         ``correlations`` (cluster x person), ``margin`` (summed correlation of the chosen assignment minus the
         other; near 0 means the video could not decide), ``decided_by``.
     """
+    if not isinstance(activity, SpeakerActivity):
+        raise ConfigError(f"activity must be a SpeakerActivity, got {type(activity).__name__}")
+    check.table("features", features, ("time_s", "person", "feature", "value"))
+    persons = check.names("persons", persons)
+    if not isinstance(feature, str):
+        raise ConfigError(f"feature must be a feature name, got {feature!r}")
+    check.positive("smooth_s", smooth_s)
     if len(activity.speakers) != 2 or len(persons) != 2:
         raise AnalysisError("mouth-based assignment needs exactly two speakers and two persons")
     sub = features[features["feature"].astype(str) == feature]
@@ -316,6 +348,10 @@ def activity_segments(activity: SpeakerActivity, *, bridge_s: float = 1.0, min_s
         ``onset_s``, ``offset_s``, ``speaker``; sorted by onset (offsets are frame ends: centre + step / 2). A
         gap is bridged only when no other speaker speaks in it.
     """
+    if not isinstance(activity, SpeakerActivity):
+        raise ConfigError(f"activity must be a SpeakerActivity, got {type(activity).__name__}")
+    check.positive("bridge_s", bridge_s, allow_zero=True)
+    check.positive("min_s", min_s, allow_zero=True)
     step = activity.step_s
     rows = []
     for k, speaker in enumerate(activity.speakers):
@@ -360,6 +396,18 @@ def diarization_error_rate(
         ``der``, ``missed``, ``false_alarm``, ``confusion`` (fractions of ``reference_s``), ``reference_s``,
         ``scored_s``, ``mapping`` (hypothesis -> reference speaker).
     """
+    for name, segments in (("reference", reference), ("hypothesis", hypothesis)):
+        check.table(name, segments, ("onset_s", "offset_s"))
+        if "speaker" not in segments.columns and "code" not in segments.columns:
+            raise AnalysisError(f"{name} needs a speaker (or code) column")
+    check.positive("collar_s", collar_s, allow_zero=True)
+    check.positive("resolution_s", resolution_s)
+    if uem is not None:
+        if isinstance(uem, (str, bytes)) or not isinstance(uem, Sequence) or len(uem) != 2:
+            raise ConfigError(f"uem must be (start_s, end_s), got {uem!r}")
+        start, end = (check.real("uem", v, low=0.0) for v in uem)
+        if end <= start:
+            raise ConfigError(f"uem must end after it starts, got {uem!r}")
     from scipy.optimize import linear_sum_assignment
 
     def norm(df: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ and as a :class:`~dyadsync.errors.DyadsyncWarning` (:mod:`dyadsync.features.trac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_option
-from ..errors import ConfigError
+from ..errors import AnalysisError, ConfigError
+from . import _checks as check
 from ._mediapipe import (
     BLENDSHAPES,
     Pass,
@@ -33,7 +35,7 @@ from ._mediapipe import (
     run_pass,
 )
 from .face_geometry import FACE_COLUMNS, euler_to_rotation
-from .persons import DEFAULT_PERSONS, ROI, default_rois
+from .persons import ROI, resolve_rois
 from .pose import DEFAULT_MAX_GAP_S, DEFAULT_RATE_HZ, DEFAULT_WARN_GAP_S, pose_table
 from .tracks import fill_short_gaps, speed
 
@@ -81,6 +83,10 @@ def face_series(
     info : dict
         Median inter-ocular distance in pixels, median eye openness, interpolated frame count.
     """
+    n = check.samples("times_s", times_s).size
+    if check.samples("rows", rows, ndim=2).shape != (n, len(FACE_COLUMNS)):
+        raise AnalysisError(f"rows must have shape ({n}, {len(FACE_COLUMNS)}) for {n} times, got {np.shape(rows)}")
+    check.positive("max_gap_s", max_gap_s, allow_zero=True)
     times_s = np.asarray(times_s, float)
     rows = np.asarray(rows, float)
     detected = np.isfinite(rows[:, _C["yaw_deg"]])
@@ -245,13 +251,13 @@ def _face_pass(video: str | Path, rois: Sequence[ROI] | None, rate_hz: float | N
                               min_detection_confidence=det, min_tracking_confidence=track)
     if isinstance(head_crop_px, bool) or not isinstance(head_crop_px, (int, np.integer)) or head_crop_px < 64:
         raise ConfigError(f"head_crop_px must be a whole number of pixels >= 64, got {head_crop_px!r}")
-    if not 1.0 <= float(head_scale) <= 6.0:
+    if isinstance(head_scale, bool) or not isinstance(head_scale, Real) or not 1.0 <= float(head_scale) <= 6.0:
         raise ConfigError(f"head_scale must be between 1 and 6 head widths, got {head_scale!r}")
     check_option("head_pose", head_pose, ("pnp", "procrustes"))
     settings = Settings(pose=pose, face=True, min_detection_confidence=det, min_tracking_confidence=track,
                         head_crop_px=int(head_crop_px), head_scale=float(head_scale), head_pose=head_pose,
                         blendshapes_model=str(blendshapes_model) if blendshapes_model else None)
-    rois = list(rois) if rois is not None else default_rois(DEFAULT_PERSONS)
+    rois = resolve_rois(rois)
     return run_pass(video, rois, rate_hz=params["rate_hz"], settings=settings)
 
 

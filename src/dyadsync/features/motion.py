@@ -22,10 +22,12 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_positive
+from ..errors import ConfigError
 from ..io.tables import SCENE, long_table
 from ..io.video import DecodeStats, iter_frames, probe_video
+from . import _checks as check
 from ._output import video_info
-from .persons import DEFAULT_PERSONS, ROI, default_rois
+from .persons import ROI, resolve_rois
 
 #: Per-person features of this extractor.
 FEATURES = ("motion_energy", "motion_energy_pct")
@@ -117,8 +119,11 @@ def motion_energy(
     luma_jump = check_positive("luma_jump", luma_jump)
     camera_pct = check_positive("camera_pct", camera_pct)
     quiet_s = check_positive("quiet_s", quiet_s)
-    rois = list(rois) if rois is not None else default_rois(DEFAULT_PERSONS)
-    meta = probe_video(video)
+    check.positive("background_pct", background_pct)
+    if background is not None and not isinstance(background, ROI):
+        raise ConfigError(f"background must be an ROI or None, got {background!r}")
+    rois = resolve_rois(rois)
+    meta = probe_video(check.path("video", video))
     boxes = [r.to_pixels(meta.width, meta.height) for r in rois]
     bg_box = background.to_pixels(meta.width, meta.height) if background is not None else None
     areas = np.array([(x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes], dtype=float)

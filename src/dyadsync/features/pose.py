@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import AnalysisError
+from . import _checks as check
 from ._mediapipe import (
     POSE_LANDMARKS,
     Pass,
@@ -28,7 +30,7 @@ from ._mediapipe import (
     pass_features,
     run_pass,
 )
-from .persons import DEFAULT_PERSONS, ROI, default_rois
+from .persons import ROI, resolve_rois
 from .tracks import fill_short_gaps, speed
 
 #: Per-person derived features of this extractor (landmark columns come on top when ``landmarks=True``).
@@ -93,6 +95,11 @@ def pose_series(
     info : dict
         ``shoulder_width_px`` (the median used for normalisation) and the number of interpolated frames.
     """
+    n = check.samples("times_s", times_s).size
+    if check.samples("landmarks", landmarks, ndim=3).shape != (n, 33, 4):
+        raise AnalysisError(f"landmarks must have shape ({n}, 33, 4) for {n} times, got {np.shape(landmarks)}")
+    check.positive("max_gap_s", max_gap_s, allow_zero=True)
+    check.real("min_visibility", min_visibility)
     times_s = np.asarray(times_s, float)
     landmarks = np.asarray(landmarks, float)
     detected = np.isfinite(landmarks[:, 0, 0])
@@ -215,7 +222,7 @@ def pose(
                               min_visibility=min_visibility,
                               min_detection_confidence=min_detection_confidence,
                               min_tracking_confidence=min_tracking_confidence)
-    rois = list(rois) if rois is not None else default_rois(DEFAULT_PERSONS)
+    rois = resolve_rois(rois)
     settings = Settings(pose=True, face=False, min_detection_confidence=min_detection_confidence,
                         min_tracking_confidence=min_tracking_confidence)
     result = run_pass(video, rois, rate_hz=params["rate_hz"], settings=settings)

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
+from . import _checks as check
 from ._mediapipe import HEAD_VISIBILITY, landmarks_px, quiet_mediapipe, silenced_stderr
-from .persons import DEFAULT_PERSONS, ROI, default_rois, head_region
+from .persons import ROI, head_region, resolve_rois
 
 
 def roi_preview(
@@ -58,8 +59,12 @@ def roi_preview(
     from ..io.store import atomic_path
     from ..io.video import iter_frames, probe_video
 
-    meta = probe_video(video)
-    rois = list(rois) if rois is not None else default_rois(DEFAULT_PERSONS)
+    check.path("out", out)
+    check.positive("head_scale", head_scale)
+    if time_s is not None:
+        check.real("time_s", time_s)
+    meta = probe_video(check.path("video", video))
+    rois = resolve_rois(rois)
     duration = meta.duration_s or 0.0
     t = duration / 2 if time_s is None else float(time_s)
     if t < 0 or (duration and t > duration):

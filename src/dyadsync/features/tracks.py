@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 from .._arrays import true_runs
+from ..errors import AnalysisError
+from . import _checks as check
 
 
 def fill_short_gaps(times_s: np.ndarray, values: np.ndarray, max_gap_s: float) -> np.ndarray:
@@ -33,6 +35,8 @@ def fill_short_gaps(times_s: np.ndarray, values: np.ndarray, max_gap_s: float) -
     ndarray
         A copy of ``values`` with the short gaps filled.
     """
+    _same_length(times_s, 'values', values)
+    check.real("max_gap_s", max_gap_s)
     out = np.array(values, dtype=float, copy=True)
     n = len(times_s)
     if max_gap_s <= 0 or n < 3:
@@ -59,6 +63,8 @@ def missing_ranges(times_s: np.ndarray, detected: np.ndarray, min_s: float = 0.0
     A range starts at the first analysed frame without detection and ends at the next analysed frame (with a
     detection), or one sample interval after the last frame when the video ends without one.
     """
+    _same_length(times_s, 'detected', detected)
+    check.real("min_s", min_s)
     times_s = np.asarray(times_s, float)
     if len(times_s) == 0:
         return []
@@ -77,6 +83,7 @@ def speed(times_s: np.ndarray, xy: np.ndarray) -> np.ndarray:
     ``xy`` has shape (n, 2) or (n, k, 2); the result (n,) or (n, k) holds the distance moved since the previous
     sample divided by the time between them, stamped at the later sample; the first sample is NaN.
     """
+    _same_length(times_s, 'xy', xy)
     xy = np.asarray(xy, float)
     out = np.full(xy.shape[:-1], np.nan)
     if len(xy) > 1:
@@ -106,3 +113,10 @@ def detection_summary(
             f"{summary['detection_rate'] * 100:.1f}% of analysed frames); {what} features are NaN there"
         )
     return summary, message
+
+
+def _same_length(times_s: np.ndarray, name: str, values: np.ndarray) -> None:
+    """AnalysisError unless ``times_s`` is 1-D and ``values`` has one row per time."""
+    n = check.samples("times_s", times_s).size
+    if check.samples(name, values, ndim=None).shape[:1] != (n,):
+        raise AnalysisError(f"{name} must have one row per time ({n}), got shape {np.shape(values)}")

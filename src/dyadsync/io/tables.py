@@ -43,7 +43,7 @@ def long_table(times: np.ndarray, columns: Mapping[tuple[str, str], np.ndarray])
     for k, ((person, feature), column) in enumerate(columns.items()):
         column = np.asarray(column, dtype=float)
         if column.shape != times.shape:
-            raise ValueError(f"{person}/{feature}: {column.shape[0]} values for {n} times")
+            raise AnalysisError(f"{person}/{feature}: {column.shape[0]} values for {n} times")
         values[k * n : (k + 1) * n] = column
     # person and feature are built as categorical codes, one small integer per row: a 30-minute pose table has
     # ~2.5 million rows per person, whose strings would need several hundred MB on the way.
