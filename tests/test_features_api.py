@@ -108,3 +108,14 @@ def test_bad_arguments_raise_dyadsync_errors(k):
     error, call = _bad_calls()[k]
     with pytest.raises(error):
         call()
+
+
+def test_the_lazy_table_and_the_static_imports_agree():
+    """``__init__`` lists every public name twice: for lazy loading and, under TYPE_CHECKING, for static tools."""
+    import ast
+
+    tree = ast.parse(open(features.__file__, encoding="utf-8").read())
+    guarded = next(n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING")
+    static = {(("." * n.level) + (n.module or ""), a.name) for n in guarded.body for a in n.names}
+    assert static == {(source, name) for name, source in features._SOURCES.items()}
+    assert sorted(features.__all__) == sorted(features._SOURCES)

@@ -35,7 +35,27 @@ from __future__ import annotations
 import importlib
 import sys
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the same names, for type checkers, IDEs and the architecture test (loaded lazily below)
+    from ..io.tables import SCENE, long_table, to_wide
+    from .clustering import activity_auto
+    from .diarize import (
+        SpeakerActivity,
+        activity_from_channels,
+        activity_from_events,
+        activity_segments,
+        assign_by_mouth,
+        diarization_error_rate,
+    )
+    from .face import face, pose_and_face
+    from .motion import motion_energy
+    from .persons import ROI, default_rois, head_region, parse_rois
+    from .pitch import PitchTrack, hz_to_semitones, intensity_track, pitch_track
+    from .pose import pose
+    from .preview import roi_preview
+    from .vad import voice_activity
+    from .voice import VoiceAnalysis, analyse_voice, turn_table, voice_features
 
 #: Public name -> module that defines it (relative to this package, or the table module of ``dyadsync.io``).
 _SOURCES = {
@@ -69,7 +89,36 @@ _SOURCES = {
     "to_wide": "..io.tables",
 }
 
-__all__ = sorted(_SOURCES)
+__all__ = [
+    "PitchTrack",
+    "ROI",
+    "SCENE",
+    "SpeakerActivity",
+    "VoiceAnalysis",
+    "activity_auto",
+    "activity_from_channels",
+    "activity_from_events",
+    "activity_segments",
+    "analyse_voice",
+    "assign_by_mouth",
+    "default_rois",
+    "diarization_error_rate",
+    "face",
+    "head_region",
+    "hz_to_semitones",
+    "intensity_track",
+    "long_table",
+    "motion_energy",
+    "parse_rois",
+    "pitch_track",
+    "pose",
+    "pose_and_face",
+    "roi_preview",
+    "to_wide",
+    "turn_table",
+    "voice_activity",
+    "voice_features",
+]
 
 
 def __getattr__(name: str) -> Any:
