@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dyadsync.features.diarize import activity_auto
+from dyadsync.features.clustering import activity_auto
 from dyadsync.features.pitch import intensity_track, pitch_track
 from dyadsync.io.audio import read_audio
 

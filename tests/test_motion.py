@@ -97,3 +97,95 @@ def test_sample_motion_energy_follows_planted_movement(sample_video, sample_dir)
         r = np.corrcoef(both.iloc[:, 0], both.iloc[:, 1])[0, 1]
         # Motion energy counts pixels, not speed, so the relation is strong but not linear.
         assert r > 0.6, (person, r)
+
+
+# --- thresholds at their boundaries (issue 17): every planted change sits exactly at or one step past a threshold
+
+
+def _flagged(me, fps=25):
+    flags = to_wide(me, "artefact")["scene"]
+    return np.round(flags[flags > 0].index.to_numpy() * fps).astype(int).tolist()
+
+
+@pytest.mark.parametrize("threshold, steps", [(10, (10, 11)), (10.7, (10, 11)), (0, (0, 1))])
+def test_a_pixel_moves_only_when_its_change_exceeds_the_threshold(make_video, threshold, steps):
+    """Documented rule: moving when |g_t - g_(t-1)| > threshold. A change equal to the threshold is noise."""
+    at, past = steps
+    base = np.full((40, 80), 100, np.uint8)
+    frames = [base, base + at, base + at + past, base + at]  # +at, then +past, then -past (darkening)
+    me, _ = motion_energy(make_video("steps.mkv", frames), threshold=threshold)
+    left = to_wide(me, "motion_energy")["left"].to_numpy()
+    assert left[1:].tolist() == [0, 40 * 40, 40 * 40]
+
+
+def test_lighting_is_flagged_when_the_image_darkens_as_well_as_when_it_brightens(make_video):
+    """Uniform steps of the mean grey level smaller than the pixel threshold: no pixel moves, only the light."""
+    levels = [100] * 5 + [91] * 5 + [100] * 5 + [92] * 5 + [100] * 5  # -9, +9 (> luma_jump 8), then -8, +8 (= 8)
+    frames = [np.full((40, 80), v, np.uint8) for v in levels]
+    me, info = motion_energy(make_video("lights.mkv", frames))
+    assert _flagged(me) == [5, 10]
+    assert (to_wide(me, "scene_changed_pct")["scene"].iloc[1:] == 0).all()  # nothing moved
+    assert (to_wide(me, "motion_energy")[["left", "right"]].iloc[1:] == 0).all().all()
+    me, _ = motion_energy(make_video("lights.mkv", frames), luma_jump=5)
+    assert _flagged(me) == [5, 10, 15, 20]
+
+
+@pytest.mark.parametrize("artefact_pct, changed, flagged", [
+    (50, 1600, []), (50, 1601, [2, 3]), (25, 800, []), (25, 801, [2, 3]),
+])
+def test_a_frame_is_an_artefact_only_when_more_than_artefact_pct_of_it_changed(make_video, artefact_pct, changed,
+                                                                               flagged):
+    """``changed`` of the 3200 pixels jump by +-60 and back (the mean grey level stays put): 1600 is exactly 50 %."""
+    base = np.full((40, 80), 100, np.uint8)
+    jump = base.copy().ravel()
+    jump[:changed] = np.where(np.arange(changed) % 2 == 0, 160, 40)
+    frames = [base, base, jump.reshape(base.shape), base, base]
+    me, _ = motion_energy(make_video("jump.mkv", frames), artefact_pct=artefact_pct)
+    assert to_wide(me, "scene_changed_pct")["scene"].iloc[2] == pytest.approx(changed * 100 / 3200)
+    assert _flagged(me) == flagged
+
+
+def _bars(h=64, w=128, width=16):
+    """Vertical bars of grey 60 and 190: texture only on either side of the 7 inner edges (14 columns, 896 pixels;
+    a central difference of 65 grey levels per pixel there, 0 elsewhere)."""
+    img = np.where((np.arange(w) // width) % 2 == 0, 60, 190).astype(np.uint8)
+    return np.repeat(img[None, :], h, axis=0)
+
+
+@pytest.mark.parametrize("camera_pct, changed, flagged", [
+    (25, 224, []), (25, 225, [100, 101]), (50, 448, []), (50, 449, [100, 101]),
+])
+def test_camera_motion_is_flagged_only_when_more_than_camera_pct_of_the_sentinels_changed(
+    make_video, camera_pct, changed, flagged
+):
+    """A static textured background for 4 s makes its 896 edge pixels the sentinels; at 4 s ``changed`` of them
+    brighten by 40 for one frame (too few pixels for the scene rule, too little for the lighting rule)."""
+    bg = _bars()
+    edges = [c for k in range(1, 8) for c in (16 * k - 1, 16 * k)]
+    rows, cols = np.meshgrid(np.arange(64), edges, indexing="ij")
+    order = np.argsort(cols.ravel(), kind="stable")  # column by column
+    touched = (rows.ravel()[order][:changed], cols.ravel()[order][:changed])
+    frames = []
+    for i in range(110):
+        img = bg.copy()
+        if i == 100:
+            img[touched] += 40
+        frames.append(img)
+    me, _ = motion_energy(make_video("bars.mkv", frames), camera_pct=camera_pct)
+    sentinel = to_wide(me, "sentinel_changed_pct")["scene"]
+    assert sentinel.iloc[100] == pytest.approx(changed * 100 / 896)
+    assert _flagged(me) == flagged
+
+
+@pytest.mark.parametrize("changed, flagged", [(20, []), (21, [2, 3])])
+def test_a_background_roi_flags_a_frame_only_past_background_pct(make_video, changed, flagged):
+    """A 10 x 10 background region: 20 changed pixels are exactly its 20 %."""
+    base = np.full((40, 80), 100, np.uint8)
+    jump = base.copy()
+    patch = jump[0:10, 70:80].copy().ravel()
+    patch[:changed] = np.where(np.arange(changed) % 2 == 0, 160, 40)
+    jump[0:10, 70:80] = patch.reshape(10, 10)
+    frames = [base, base, jump, base, base]
+    me, _ = motion_energy(make_video("wall.mkv", frames), background=ROI("wall", 70, 0, 10, 10, "px"),
+                          background_pct=20)
+    assert _flagged(me) == flagged

@@ -17,8 +17,9 @@ import pytest
 
 from conftest import ROOT
 from dyadsync.errors import ConfigError, DyadsyncWarning
-from dyadsync.features import ROI, face, pose_and_face
+from dyadsync.features import ROI, face, pose_and_face, tracks
 from dyadsync.features import _mediapipe as engine
+from dyadsync.features import face_geometry as geometry
 from dyadsync.features.face import FEATURES as FACE_FEATURES
 from dyadsync.features.persons import head_region
 from dyadsync.features.pose import FEATURES as POSE_FEATURES
@@ -270,30 +271,30 @@ def test_roll_follows_an_in_plane_rotation(pexels_roll, angle):
 def test_euler_angles_round_trip_and_roll_adds_under_in_plane_rotation():
     rng = np.random.default_rng(1)
     for yaw, pitch, roll in rng.uniform(-40, 40, size=(20, 3)):
-        rot = engine.euler_to_rotation(yaw, pitch, roll)
-        assert np.allclose(engine.rotation_to_euler(rot), (yaw, pitch, roll), atol=1e-9)
-        spin = engine.euler_to_rotation(0, 0, 15.0)
-        assert engine.rotation_to_euler(spin @ rot)[2] == pytest.approx(roll + 15.0)
+        rot = geometry.euler_to_rotation(yaw, pitch, roll)
+        assert np.allclose(geometry.rotation_to_euler(rot), (yaw, pitch, roll), atol=1e-9)
+        spin = geometry.euler_to_rotation(0, 0, 15.0)
+        assert geometry.rotation_to_euler(spin @ rot)[2] == pytest.approx(roll + 15.0)
     # signs: a positive yaw moves the nose (in front of the face) to the image's right, a positive pitch up
     nose = np.array([0.0, 0.0, -1.0])
-    assert (engine.euler_to_rotation(20, 0, 0) @ nose)[0] > 0
-    assert (engine.euler_to_rotation(0, 20, 0) @ nose)[1] < 0
+    assert (geometry.euler_to_rotation(20, 0, 0) @ nose)[0] > 0
+    assert (geometry.euler_to_rotation(0, 20, 0) @ nose)[1] < 0
 
 
 @pytest.mark.parametrize("method", ["pnp", "procrustes"])
 def test_head_pose_recovers_a_known_rotation(method):
-    model = np.array([m[1:] for m in engine.FACE_MODEL_MM])
-    index = [m[0] for m in engine.FACE_MODEL_MM]
+    model = np.array([m[1:] for m in geometry.FACE_MODEL_MM])
+    index = [m[0] for m in geometry.FACE_MODEL_MM]
     camera = np.array([[640.0, 0, 320], [0, 640.0, 180], [0, 0, 1]])
     for yaw, pitch, roll in [(0, 0, 0), (25, -10, 8), (-15, 12, -20)]:
-        rot = engine.euler_to_rotation(yaw, pitch, roll)
+        rot = geometry.euler_to_rotation(yaw, pitch, roll)
         cam_pts = model @ rot.T + np.array([30.0, -20.0, 900.0])
         uv = cam_pts @ camera.T
         uv = uv[:, :2] / uv[:, 2:]
         mesh = np.zeros((478, 3))
         # mesh z: depth in the same (pixel) scale as x, as MediaPipe gives it
         mesh[index] = np.c_[uv, (cam_pts[:, 2] - 900.0) * camera[0, 0] / 900.0]
-        got = engine.head_pose(mesh, model, index, camera, method)
+        got = geometry.head_pose(mesh, model, index, camera, method)
         tol = 0.5 if method == "pnp" else 3.0  # procrustes ignores perspective
         assert np.allclose(got, (yaw, pitch, roll), atol=tol), (method, got, (yaw, pitch, roll))
 
@@ -301,12 +302,12 @@ def test_head_pose_recovers_a_known_rotation(method):
 def test_nonrigid_displacement_ignores_head_motion():
     rng = np.random.default_rng(2)
     pts = rng.normal(size=(50, 3)) * 20
-    rot = engine.euler_to_rotation(10, -5, 30)
+    rot = geometry.euler_to_rotation(10, -5, 30)
     moved = 1.3 * pts @ rot.T + np.array([5.0, -3.0, 2.0])
-    assert engine.nonrigid_displacement(pts, moved) == pytest.approx(0.0, abs=1e-9)
+    assert geometry.nonrigid_displacement(pts, moved) == pytest.approx(0.0, abs=1e-9)
     bent = pts.copy()
     bent[:10, 1] += 4.0
-    assert engine.nonrigid_displacement(pts, bent) > 0.2
+    assert geometry.nonrigid_displacement(pts, bent) > 0.2
 
 
 def test_short_gaps_are_interpolated_long_ones_stay_nan():
@@ -315,11 +316,11 @@ def test_short_gaps_are_interpolated_long_ones_stay_nan():
     v[[5, 6, 7]] = np.nan  # 0.3 s
     v[12:22] = np.nan  # 1.0 s
     v[0] = np.nan  # leading: never extrapolated
-    out = engine.fill_short_gaps(t, v, 0.5)
+    out = tracks.fill_short_gaps(t, v, 0.5)
     assert np.allclose(out[5:8], [5, 6, 7])
     assert np.isnan(out[12:22]).all() and np.isnan(out[0])
-    assert engine.missing_ranges(t, np.isfinite(v), 0.5) == [(1.2, 2.2)]
-    assert engine.missing_ranges(t, np.isfinite(v), 0.0) == [(0.0, 0.1), (0.5, 0.8), (1.2, 2.2)]
+    assert tracks.missing_ranges(t, np.isfinite(v), 0.5) == [(1.2, 2.2)]
+    assert tracks.missing_ranges(t, np.isfinite(v), 0.0) == [(0.0, 0.1), (0.5, 0.8), (1.2, 2.2)]
 
 
 def test_pose_series_speeds_are_in_shoulder_widths_per_second():

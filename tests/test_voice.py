@@ -10,9 +10,9 @@ import pytest
 
 from conftest import SAMPLE
 from dyadsync.errors import DyadsyncWarning, EventsError, InputError, NoAudioError
+from dyadsync.features.clustering import activity_auto
 from dyadsync.features.diarize import (
     SpeakerActivity,
-    activity_auto,
     activity_from_events,
     activity_segments,
     assign_by_mouth,
@@ -278,7 +278,7 @@ def test_min_duration_viterbi_is_exact():
     from itertools import product
 
     from dyadsync._arrays import true_runs as _runs
-    from dyadsync.features.diarize import _viterbi_min_duration
+    from dyadsync.features.clustering import viterbi_min_duration
 
     rng = np.random.default_rng(4)
     for d in (1, 3):
@@ -293,7 +293,7 @@ def test_min_duration_viterbi_is_exact():
             score = ll[np.arange(12), p].sum() - pen[1:][p[1:] != p[:-1]].sum()
             if score > best:
                 best, best_path = score, p
-        np.testing.assert_array_equal(_viterbi_min_duration(ll, pen, d), best_path)
+        np.testing.assert_array_equal(viterbi_min_duration(ll, pen, d), best_path)
 
 
 @pytest.mark.shared

@@ -121,7 +121,7 @@ def _cmd_mea(args: argparse.Namespace) -> int:
 
 
 def _cmd_roi_preview(args: argparse.Namespace) -> int:
-    from .features.persons import parse_rois, roi_preview
+    from .features import parse_rois, roi_preview
     from .pipeline import load_pipeline
 
     config = load_pipeline(args.pipeline)

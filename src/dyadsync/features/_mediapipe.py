@@ -10,6 +10,10 @@ per frame and person kept).
 Only MediaPipe 0.10.21's legacy solutions with models inside the wheel are used: ``solutions.pose.Pose`` with
 ``model_complexity=1`` (0 and 2 would download models) and ``solutions.face_mesh.FaceMesh`` with refined
 landmarks. Nothing is downloaded.
+
+What the workers compute from a face mesh is :mod:`dyadsync.features.face_geometry`; how the per-frame tracks are
+checked and gaps filled afterwards is :mod:`dyadsync.features.tracks`. :func:`pass_features` turns the per-person
+series of a pass into the ``(features, info)`` of the pose and face extractors.
 """
 
 from __future__ import annotations
@@ -22,18 +26,24 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from .._arrays import true_runs
 from .._parallel import max_threads, release_memory
-from ..errors import AnalysisError, ConfigError, InputError
+from .._validate import check_positive
+from ..errors import AnalysisError, ConfigError, DyadsyncWarning, InputError
 from ..io.video import DecodeStats, VideoInfo, iter_frames, probe_video
+from . import _checks as check
+from ._output import persons_table, video_info
+from .face_geometry import FACE_COLUMNS, camera_matrix, face_measurements
 from .persons import ROI, head_region
+from .tracks import detection_summary
 
 #: The 33 landmarks of MediaPipe Pose, in the model's order. "left"/"right" are the person's own sides.
 POSE_LANDMARKS = (
@@ -43,40 +53,6 @@ POSE_LANDMARKS = (
     "left_thumb", "right_thumb", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
     "left_heel", "right_heel", "left_foot_index", "right_foot_index",
 )
-_P = {name: i for i, name in enumerate(POSE_LANDMARKS)}
-
-#: Generic adult face model for head pose (solvePnP), in millimetres. Axes as the camera sees a face looking into
-#: it: x to the image's right (the person's left), y down, z away from the camera (into the head); origin between
-#: the eyes. Values are rounded adult anthropometric means (Farkas, 1994): biocular width (outer eye corners)
-#: 90 mm, intercanthal width 32 mm, mouth width 50 mm, eye line to nose tip 45 mm, to subnasale 55 mm, to mouth
-#: corners 75 mm, to menton (chin) 115 mm; nose tip 22 mm in front of the eye-corner plane. Only the relative
-#: geometry matters: the scale cancels in the angles. Each entry: (Face Mesh landmark index, x, y, z).
-FACE_MODEL_MM = (
-    (33, -45.0, 0.0, 12.0),    # right eye, outer corner (image left)
-    (133, -16.0, 0.0, 4.0),    # right eye, inner corner
-    (362, 16.0, 0.0, 4.0),     # left eye, inner corner
-    (263, 45.0, 0.0, 12.0),    # left eye, outer corner (image right)
-    (1, 0.0, 45.0, -22.0),     # nose tip (pronasale)
-    (2, 0.0, 55.0, -8.0),      # subnasale
-    (61, -25.0, 75.0, 6.0),    # right mouth corner
-    (291, 25.0, 75.0, 6.0),    # left mouth corner
-    (152, 0.0, 115.0, 2.0),    # chin (menton)
-)
-
-#: Face Mesh landmark indices used by the expressivity measures.
-MESH = {
-    "eye_r_outer": 33, "eye_r_inner": 133, "eye_l_inner": 362, "eye_l_outer": 263,
-    "lid_r_upper": 159, "lid_r_lower": 145, "lid_l_upper": 386, "lid_l_lower": 374,
-    "brow_r": 105, "brow_l": 334, "lip_upper_inner": 13, "lip_lower_inner": 14,
-    "mouth_r": 61, "mouth_l": 291,
-}
-
-#: Per-frame face measurements kept by a worker (columns of ``PersonTrack.face``).
-FACE_COLUMNS = (
-    "yaw_deg", "pitch_deg", "roll_deg", "center_x_px", "center_y_px", "iod_px", "mouth_opening", "smile_width",
-    "brow_raise", "eye_openness", "face_motion",
-)
-
 #: MediaPipe FaceLandmarker's 52 face blendshapes (ARKit names), written as ``bs_<snake_case>`` features.
 BLENDSHAPES = (
     "_neutral", "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight", "cheekPuff",
@@ -127,7 +103,7 @@ _capture_depth = 0
 
 
 @contextlib.contextmanager
-def _silenced_stderr() -> Iterator[None]:
+def silenced_stderr() -> Iterator[None]:
     """Hold back MediaPipe's C++ log lines on stderr while MediaPipe runs; everything else is passed on after.
 
     MediaPipe and TF Lite print straight to file descriptor 2 (not through Python), so descriptor 2 is pointed at
@@ -232,6 +208,26 @@ class _Growing:
         return self.data[: self.n].copy()
 
 
+def landmarks_px(landmarks: Sequence[Any], box: tuple[int, int, int, int]) -> np.ndarray:
+    """MediaPipe Pose landmarks of a person's crop, in frame pixels.
+
+    Parameters
+    ----------
+    landmarks : sequence of 33 MediaPipe landmarks
+        ``x``, ``y`` as fractions of the crop, ``z`` as a fraction of its width, ``visibility`` 0-1.
+    box : (x0, y0, x1, y1)
+        The crop's box in the frame, pixels.
+
+    Returns
+    -------
+    ndarray, shape (33, 4), float32
+        x, y in frame pixels, z in pixels of relative depth, visibility.
+    """
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    return np.array([(q.x * w + x0, q.y * h + y0, q.z * w, q.visibility) for q in landmarks], np.float32)
+
+
 class _Person:
     """One person's MediaPipe graphs and per-frame state; processes frames in its worker thread."""
 
@@ -249,13 +245,10 @@ class _Person:
         self.last_head: tuple[float, float, float] | None = None
         self.last_head_t = -np.inf
         self.prev_mesh: np.ndarray | None = None
-        f = max(meta.width, meta.height)
-        self.camera = np.array([[f, 0, meta.width / 2], [0, f, meta.height / 2], [0, 0, 1]], float)
-        self.model_pts = np.array([m[1:] for m in FACE_MODEL_MM], float)
-        self.model_idx = [m[0] for m in FACE_MODEL_MM]
+        self.camera = camera_matrix(meta.width, meta.height)
         conf = {"min_detection_confidence": settings.min_detection_confidence,
                 "min_tracking_confidence": settings.min_tracking_confidence}
-        with _silenced_stderr():
+        with silenced_stderr():
             # Tracking mode, no MediaPipe smoothing: its filter assumes 30 frames/s and would delay the series.
             self.pose = (mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=False,
                                                 enable_segmentation=False, **conf)
@@ -309,9 +302,7 @@ class _Person:
             res = self.pose.process(crop)
             self.timings["pose_s"] += time.perf_counter() - p
             if res.pose_landmarks is not None:
-                w, h = x1 - x0, y1 - y0
-                lm = res.pose_landmarks.landmark
-                landmarks = np.array([(q.x * w + x0, q.y * h + y0, q.z * w, q.visibility) for q in lm], np.float32)
+                landmarks = landmarks_px(res.pose_landmarks.landmark, self.box)
         self.times.append(t)
         self.pose_rows.append(landmarks)
         if self.mesh is None:
@@ -342,7 +333,7 @@ class _Person:
             if self.roi_mesh is None:
                 import mediapipe as mp
 
-                with _silenced_stderr():
+                with silenced_stderr():
                     self.roi_mesh = mp.solutions.face_mesh.FaceMesh(
                         static_image_mode=False, max_num_faces=1, refine_landmarks=True,
                         min_detection_confidence=self.settings.min_detection_confidence,
@@ -361,7 +352,7 @@ class _Person:
             mesh[:, 0] = (mesh[:, 0] - warp[0, 2]) / a
             mesh[:, 1] = (mesh[:, 1] - warp[1, 2]) / a
             mesh[:, 2] /= a
-            row = self._face_row(mesh)
+            row = face_measurements(mesh, self.prev_mesh, self.camera, self.settings.head_pose)
             self.prev_mesh = mesh
         else:
             self.prev_mesh = None
@@ -389,133 +380,10 @@ class _Person:
         self.blend_rows.append(row)
         self.timings["face_s"] += time.perf_counter() - f
 
-    def _face_row(self, mesh: np.ndarray) -> np.ndarray:
-        """Head pose and expressivity of one face (mesh in frame pixels, shape (478, 3))."""
-        m = MESH
-
-        def d(i: str, j: str) -> float:
-            return float(np.linalg.norm(mesh[m[i]] - mesh[m[j]]))
-
-        yaw, pitch, roll = head_pose(mesh, self.model_pts, self.model_idx, self.camera, self.settings.head_pose)
-        iod = d("eye_r_outer", "eye_l_outer")
-        if iod <= 0:
-            return np.full(len(FACE_COLUMNS), np.nan)
-        eye_r = np.linalg.norm(mesh[m["eye_r_outer"]] - mesh[m["eye_r_inner"]])
-        eye_l = np.linalg.norm(mesh[m["eye_l_outer"]] - mesh[m["eye_l_inner"]])
-        openness = 0.5 * (d("lid_r_upper", "lid_r_lower") / eye_r + d("lid_l_upper", "lid_l_lower") / eye_l)
-        centre_r = 0.5 * (mesh[m["eye_r_outer"]] + mesh[m["eye_r_inner"]])
-        centre_l = 0.5 * (mesh[m["eye_l_outer"]] + mesh[m["eye_l_inner"]])
-        brow = 0.5 * (np.linalg.norm(mesh[m["brow_r"]] - centre_r) + np.linalg.norm(mesh[m["brow_l"]] - centre_l))
-        motion = np.nan
-        if self.prev_mesh is not None:
-            motion = nonrigid_displacement(self.prev_mesh[:468], mesh[:468]) / iod
-        centre = mesh[:468, :2].mean(axis=0)
-        return np.array([
-            yaw, pitch, roll, centre[0], centre[1], iod, d("lip_upper_inner", "lip_lower_inner") / iod,
-            d("mouth_r", "mouth_l") / iod, brow / iod, openness, motion,
-        ])
-
     def track(self) -> PersonTrack:
         blend = self.blend_rows.get() if self.blend_rows is not None else None
         return PersonTrack(self.times.get(), self.pose_rows.get(), self.face_rows.get(), self.sources.get(),
                            dict(self.timings), blend)
-
-
-def rigid_rotation(model: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Least-squares rotation taking centred ``model`` points onto centred ``points`` (Kabsch; scale ignored)."""
-    a = model - model.mean(axis=0)
-    b = points - points.mean(axis=0)
-    u, _, vt = np.linalg.svd(b.T @ a)
-    d = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt)) or 1.0])
-    return u @ d @ vt
-
-
-def head_pose(
-    mesh: np.ndarray, model: np.ndarray, index: Sequence[int], camera: np.ndarray, method: str = "pnp"
-) -> tuple[float, float, float]:
-    """Yaw, pitch and roll (degrees) of a face from its mesh landmarks and a generic face model.
-
-    Parameters
-    ----------
-    mesh : ndarray, shape (478, 3)
-        Face Mesh landmarks: x, y in frame pixels, z in pixels of relative depth.
-    model : ndarray, shape (k, 3)
-        Generic face model points (mm), axes as in :data:`FACE_MODEL_MM`.
-    index : sequence of k int
-        Mesh landmark of each model point.
-    camera : ndarray, shape (3, 3)
-        Camera matrix (pixels).
-    method : {"pnp", "procrustes"}
-        ``"pnp"``: ``cv2.solvePnP`` (Levenberg-Marquardt on the reprojection error of the model's points in the
-        image, perspective camera), started from the rigid 3-D fit, which keeps it away from the mirrored
-        solution that 2-D points of a small face allow. ``"procrustes"``: the rigid 3-D fit alone (model points
-        onto the mesh's 3-D landmarks, as MediaPipe's own face-geometry module does), less noisy on small faces.
-    """
-    import cv2
-
-    pts = mesh[list(index)]
-    rot = rigid_rotation(model, pts)
-    if method == "procrustes":
-        return rotation_to_euler(rot)
-    image = np.ascontiguousarray(pts[:, :2], dtype=float)
-    f = camera[0, 0]
-    width = float(np.linalg.norm(pts[3, :2] - pts[0, :2]))
-    if not width > 0:
-        return (np.nan, np.nan, np.nan)
-    z = f * float(np.linalg.norm(model[3] - model[0])) / width
-    cx, cy = image.mean(axis=0)
-    tvec = np.array([[(cx - camera[0, 2]) * z / f], [(cy - camera[1, 2]) * z / f], [z]])
-    rvec = cv2.Rodrigues(rot)[0]
-    ok, rvec, tvec = cv2.solvePnP(model, image, camera, None, rvec=rvec, tvec=tvec, useExtrinsicGuess=True,
-                                  flags=cv2.SOLVEPNP_ITERATIVE)
-    if not ok or float(tvec[2, 0]) <= 0:
-        return (np.nan, np.nan, np.nan)
-    return rotation_to_euler(cv2.Rodrigues(rvec)[0])
-
-
-def rotation_to_euler(rot: np.ndarray) -> tuple[float, float, float]:
-    """Yaw, pitch and roll in degrees of a head rotation (face model to camera coordinates).
-
-    The rotation is decomposed as ``R = Rz(roll) @ Ry(-yaw) @ Rx(-pitch)`` (camera axes: x right, y down, z
-    forward), so that rotating the image in-plane by an angle adds exactly that angle to the roll. Signs: yaw > 0
-    when the nose turns towards the image's right, pitch > 0 when it turns up, roll > 0 when the head tilts
-    clockwise on screen.
-    """
-    rot = np.asarray(rot, float)
-    phi = np.arcsin(np.clip(-rot[2, 0], -1.0, 1.0))
-    psi = np.arctan2(rot[2, 1], rot[2, 2])
-    gamma = np.arctan2(rot[1, 0], rot[0, 0])
-    return float(-np.degrees(phi)), float(-np.degrees(psi)), float(np.degrees(gamma))
-
-
-def euler_to_rotation(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
-    """Inverse of :func:`rotation_to_euler`: the 3x3 rotation matrix of yaw, pitch and roll in degrees."""
-    phi, psi, gamma = np.radians([-yaw_deg, -pitch_deg, roll_deg])
-    cz, sz = np.cos(gamma), np.sin(gamma)
-    cy, sy = np.cos(phi), np.sin(phi)
-    cx, sx = np.cos(psi), np.sin(psi)
-    rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
-    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
-    rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
-    return rz @ ry @ rx
-
-
-def nonrigid_displacement(prev: np.ndarray, cur: np.ndarray) -> float:
-    """Mean landmark displacement between two point sets after removing a similarity transform (head motion).
-
-    ``cur`` is aligned onto ``prev`` by the least-squares rotation, scale and translation (Umeyama, 1991); what
-    is left is the change of the face's shape (expression), in the units of ``prev``.
-    """
-    mp_, mc = prev.mean(axis=0), cur.mean(axis=0)
-    p, c = prev - mp_, cur - mc
-    u, s, vt = np.linalg.svd(c.T @ p)
-    sign = np.sign(np.linalg.det(u @ vt)) or 1.0
-    d = np.diag([1.0] * (prev.shape[1] - 1) + [sign])
-    rot = u @ d @ vt
-    var = (c**2).sum()
-    scale = (s * np.diag(d)).sum() / var if var > 0 else 1.0
-    aligned = scale * c @ rot
-    return float(np.linalg.norm(aligned - p, axis=1).mean())
 
 
 @dataclass
@@ -562,11 +430,11 @@ def run_pass(
         if not model.is_file() or model.suffix != ".task":
             raise InputError(model, "is not a MediaPipe .task model file; give the path of a face_landmarker.task "
                              "you obtained yourself (dyadsync never downloads models), or leave it empty")
-    meta = probe_video(video)
+    meta = probe_video(check.path("video", video))
     boxes = {r.name: r.to_pixels(meta.width, meta.height) for r in rois}
     duration = meta.duration_s or (meta.n_frames or 0) / meta.fps or 60.0
-    capacity = int(duration * (rate_hz or meta.fps)) + 16
-    with _silenced_stderr():
+    capacity = int(duration * min(rate_hz or meta.fps, meta.fps)) + 16  # stride decoding never exceeds the fps
+    with silenced_stderr():
         result = _run(video, meta, boxes, capacity, rate_hz, settings)
     release_memory()  # the closed graphs' arenas and the decoded frames, before the feature tables are built
     return result
@@ -653,178 +521,83 @@ def _run(video: str | Path, meta: VideoInfo, boxes: dict[str, tuple[int, int, in
     return Pass(tracks, meta, stats, boxes, rate_hz, settings, timings)
 
 
-# --- shared post-processing of the per-frame tracks
+def check_parameters(
+    *,
+    rate_hz: float | None,
+    max_gap_s: float,
+    warn_gap_s: float,
+    min_visibility: float,
+    min_detection_confidence: float,
+    min_tracking_confidence: float,
+) -> dict[str, Any]:
+    """Check the parameters the pose and face extractors share; ``rate_hz``, ``max_gap_s``, ``warn_gap_s`` as floats.
+
+    Raises
+    ------
+    ConfigError
+        For a rate that is not positive, a negative gap, or a visibility or confidence outside 0-1.
+    """
+    out = {
+        "rate_hz": None if rate_hz is None else check_positive("rate_hz", rate_hz),
+        "max_gap_s": check_positive("max_gap_s", max_gap_s, allow_zero=True),
+        "warn_gap_s": check_positive("warn_gap_s", warn_gap_s, allow_zero=True),
+    }
+    for name, value in (("min_visibility", min_visibility), ("min_detection_confidence", min_detection_confidence),
+                        ("min_tracking_confidence", min_tracking_confidence)):
+        try:
+            inside = 0.0 <= float(value) <= 1.0
+        except (TypeError, ValueError):
+            inside = False
+        if not inside:
+            raise ConfigError(f"{name} must be between 0 and 1, got {value!r}")
+    return out
 
 
-def fill_short_gaps(times_s: np.ndarray, values: np.ndarray, max_gap_s: float) -> np.ndarray:
-    """Linearly interpolate interior runs of NaN lasting at most ``max_gap_s`` seconds, column by column.
-
-    A run's duration is the number of missing samples times the median sample interval. Runs at the start or the
-    end of a series, and longer runs, stay NaN.
+def pass_features(
+    result: Pass,
+    persons: Mapping[str, tuple[dict[tuple[str, str], np.ndarray], np.ndarray, dict[str, Any]]],
+    *,
+    what: str,
+    warn_gap_s: float,
+    method: str,
+    model: str,
+    parameters: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The ``(features, info)`` of a pose or face extractor from the per-person series of one pass.
 
     Parameters
     ----------
-    times_s : ndarray, shape (n,)
-    values : ndarray, shape (n,) or (n, ...)
-    max_gap_s : float
+    result : Pass
+    persons : mapping of person to (columns, detected, extra)
+        Per person, in the pass's order: the feature columns (``{(person, feature): values}`` on the person's
+        track times), the frames with a detection (bool), and the person's entry of ``per_person`` in the info.
+    what : str
+        What was detected (``pose``, ``face``), for the detection report.
+    warn_gap_s : float
+        Stretches without detection at least this long (s) are listed in the info and warned about.
+    method, model : str
+        Name of the method and description of the model, for the info.
+    parameters : dict
+        The extractor's parameters; the analysis rate and MediaPipe's confidences are added.
 
-    Returns
-    -------
-    ndarray
-        A copy of ``values`` with the short gaps filled.
+    Warns
+    -----
+    DyadsyncWarning
+        For each person with stretches of at least ``warn_gap_s`` without a detection, naming them.
     """
-    out = np.array(values, dtype=float, copy=True)
-    n = len(times_s)
-    if max_gap_s <= 0 or n < 3:
-        return out
-    step = float(np.median(np.diff(times_s)))
-    max_len = int(np.floor(max_gap_s / step + 1e-9))
-    if max_len < 1:
-        return out
-    flat = out.reshape(n, -1)
-    for j in range(flat.shape[1]):
-        col = flat[:, j]
-        nan = np.isnan(col)
-        if not nan.any() or nan.all():
-            continue
-        for s, e in zip(*true_runs(nan)):
-            if e - s <= max_len and s > 0 and e < n:
-                col[s:e] = np.interp(times_s[s:e], times_s[[s - 1, e]], col[[s - 1, e]])
-    return out
-
-
-def missing_ranges(times_s: np.ndarray, detected: np.ndarray, min_s: float = 0.0) -> list[tuple[float, float]]:
-    """Time ranges without detection, ``[(start_s, end_s), ...]``, lasting at least ``min_s`` seconds.
-
-    A range starts at the first analysed frame without detection and ends at the next analysed frame (with a
-    detection), or one sample interval after the last frame when the video ends without one.
-    """
-    times_s = np.asarray(times_s, float)
-    if len(times_s) == 0:
-        return []
-    step = float(np.median(np.diff(times_s))) if len(times_s) > 1 else 0.0
-    out = []
-    for s, e in zip(*true_runs(~np.asarray(detected, bool))):
-        end = times_s[e] if e < len(times_s) else times_s[-1] + step
-        if end - times_s[s] >= min_s - 1e-9:
-            out.append((round(float(times_s[s]), 3), round(float(end), 3)))
-    return out
-
-
-def speed(times_s: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """Speed of a point (or of each of several points) between consecutive samples, per second.
-
-    ``xy`` has shape (n, 2) or (n, k, 2); the result (n,) or (n, k) holds the distance moved since the previous
-    sample divided by the time between them, stamped at the later sample; the first sample is NaN.
-    """
-    xy = np.asarray(xy, float)
-    out = np.full(xy.shape[:-1], np.nan)
-    if len(xy) > 1:
-        dt = np.diff(np.asarray(times_s, float)).reshape((-1,) + (1,) * (xy.ndim - 2))
-        out[1:] = np.linalg.norm(np.diff(xy, axis=0), axis=-1) / dt
-    return out
-
-
-def detection_summary(
-    times_s: np.ndarray, detected: np.ndarray, what: str, person: str, warn_gap_s: float, video: Path
-) -> tuple[dict[str, Any], str | None]:
-    """Detection rate and the ranges without detection of one person, and the warning text when there are any."""
-    detected = np.asarray(detected, bool)
-    ranges = missing_ranges(times_s, detected, warn_gap_s)
-    summary = {
-        "detection_rate": float(detected.mean()) if len(detected) else float("nan"),
-        "n_frames": int(len(detected)),
-        "n_detected": int(detected.sum()),
-        "no_detection_s": [list(r) for r in ranges],
-    }
-    message = None
-    if ranges:
-        shown = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in ranges[:10])
-        more = f" and {len(ranges) - 10} more" if len(ranges) > 10 else ""
-        message = (
-            f"{video}: no {what} found for person {person!r} from {shown}{more} (detected in "
-            f"{summary['detection_rate'] * 100:.1f}% of analysed frames); {what} features are NaN there"
-        )
-    return summary, message
-
-
-def annotate_frame(image: np.ndarray, rois: Sequence[ROI], *, head_scale: float = 2.0) -> tuple[np.ndarray, dict]:
-    """Draw the persons' ROIs, their pose skeletons and head regions on a copy of one RGB frame.
-
-    Returns the annotated image and, per person, the ROI box and head region in pixels (None when no pose).
-    """
-    import cv2
-    import mediapipe as mp
-
-    quiet_mediapipe()
-    h, w = image.shape[:2]
-    out = image.copy()
-    colours = [(42, 111, 151), (196, 69, 54), (80, 150, 60), (150, 80, 160)]
-    found: dict[str, Any] = {}
-    with _silenced_stderr(), mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1) as pose:
-        for k, roi in enumerate(rois):
-            x0, y0, x1, y1 = roi.to_pixels(w, h)
-            colour = colours[k % len(colours)]
-            cv2.rectangle(out, (x0, y0), (x1 - 1, y1 - 1), colour, 2)
-            cv2.putText(out, roi.name, (x0 + 6, y0 + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, colour, 2, cv2.LINE_AA)
-            res = pose.process(np.ascontiguousarray(image[y0:y1, x0:x1]))
-            region = None
-            if res.pose_landmarks is not None:
-                lm = np.array([(q.x * (x1 - x0) + x0, q.y * (y1 - y0) + y0, q.z, q.visibility)
-                               for q in res.pose_landmarks.landmark])
-                for a, b in mp.solutions.pose.POSE_CONNECTIONS:
-                    if lm[a, 3] > 0.5 and lm[b, 3] > 0.5:
-                        cv2.line(out, (int(lm[a, 0]), int(lm[a, 1])), (int(lm[b, 0]), int(lm[b, 1])), colour, 1,
-                                 cv2.LINE_AA)
-                region = head_region(lm, scale=head_scale)
-            if region is not None:
-                cx, cy, side = region
-                cv2.rectangle(out, (int(cx - side / 2), int(cy - side / 2)), (int(cx + side / 2), int(cy + side / 2)),
-                              (240, 200, 40), 2)
-                cv2.putText(out, "head", (int(cx - side / 2), max(12, int(cy - side / 2) - 4)),
-                            cv2.FONT_HERSHEY_SIMPLEX, 0.45, (240, 200, 40), 1, cv2.LINE_AA)
-            else:
-                cv2.putText(out, "no pose found", (x0 + 6, y0 + 44), cv2.FONT_HERSHEY_SIMPLEX, 0.55, colour, 1,
-                            cv2.LINE_AA)
-            found[roi.name] = {"roi_px": [x0, y0, x1, y1],
-                               "head_region_px": None if region is None else [round(v, 1) for v in region]}
-    return out, found
-
-
-def pass_info(result: Pass, method: str, model: str, parameters: dict[str, Any], detection: dict[str, Any],
-              per_person: dict[str, Any]) -> dict[str, Any]:
-    """The info dict of a pose or face table made from one pass: method, parameters, ROIs, decoding, QC, timings."""
-    from .. import __version__
-
-    return {
-        "method": method,
-        "version": __version__,
-        "model": model,
-        "parameters": {
-            "rate_hz": result.rate_hz,
-            **parameters,
-            "min_detection_confidence": result.settings.min_detection_confidence,
-            "min_tracking_confidence": result.settings.min_tracking_confidence,
-        },
-        "persons": list(result.tracks),
-        "rois_px": {p: list(b) for p, b in result.boxes.items()},
-        "video": result.meta.as_dict(),
-        "decode": result.decode.as_dict(),
-        "rate_hz": result.rate_hz,
-        "detection": detection,
-        "per_person": per_person,
-        "timings": result.timings,
-    }
-
-
-def report_detection(result: Pass, person: str, times_s: np.ndarray, detected: np.ndarray, what: str,
-                     warn_gap_s: float) -> dict[str, Any]:
-    """Detection summary of one person (see :func:`detection_summary`), warning about long gaps."""
-    import warnings
-
-    from ..errors import DyadsyncWarning
-
-    summary, message = detection_summary(times_s, detected, what, person, warn_gap_s, result.meta.path)
-    if message:
-        warnings.warn(message, DyadsyncWarning, stacklevel=4)
-    return summary
+    tables, detection, per_person = [], {}, {}
+    for person, (columns, detected, extra) in persons.items():
+        times_s = result.tracks[person].times_s
+        tables.append((times_s, columns))
+        detection[person], message = detection_summary(times_s, detected, what, person, warn_gap_s, result.meta.path)
+        if message:
+            warnings.warn(message, DyadsyncWarning, stacklevel=4)  # the caller of pose(), face(), pose_and_face()
+        per_person[person] = extra
+    settings = result.settings
+    parameters = {"rate_hz": result.rate_hz, **parameters,
+                  "min_detection_confidence": settings.min_detection_confidence,
+                  "min_tracking_confidence": settings.min_tracking_confidence}
+    rois_px = {p: list(b) for p, b in result.boxes.items()}
+    info = video_info(method, parameters, rois_px, result.meta, result.decode, result.rate_hz, model=model)
+    info.update({"detection": detection, "per_person": per_person, "timings": result.timings})
+    return persons_table(tables), info

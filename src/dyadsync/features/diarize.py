@@ -9,13 +9,12 @@ In order of trust:
    loud) stays attributed to both.
 2. **An annotation of turns** (:func:`activity_from_events`): any Events table (RTTM, ELAN, TextGrid, CSV read
    by :func:`dyadsync.io.events.read_events`) whose codes name the speakers.
-3. **Automatic two-speaker attribution on one channel** (:func:`activity_auto`), with no downloaded model and no
-   randomness: energy-based voice activity; cepstral coefficients 1-12 (the spectral envelope, not the pitch)
-   whitened by the within-speaker variability that adjacent quarter-second stretches of speech show; one-second
-   segments split in two by agglomerative clustering of their cosine similarities; then Viterbi
-   resegmentation with one Gaussian mixture per speaker and a minimum turn. It cannot detect overlapping speech
-   and is the least reliable; :func:`assign_by_mouth` decides which cluster is which person from the face
-   extractor's ``mouth_opening``.
+3. **Automatic two-speaker attribution on one channel** (:func:`dyadsync.features.clustering.activity_auto`):
+   voice clusters, with no downloaded model and no randomness. It cannot detect overlapping speech and is the
+   least reliable; :func:`assign_by_mouth` decides which cluster is which person from the face extractor's
+   ``mouth_opening``.
+
+Voice activity itself (speech or not, from the intensity contour) is :mod:`dyadsync.features.vad`.
 
 Activity lives on the prosody grid (10 ms frames); :func:`activity_segments` turns it into speaker segments
 (onset, offset, speaker) and :func:`diarization_error_rate` scores segments against a reference.
@@ -32,9 +31,15 @@ import numpy as np
 import pandas as pd
 
 from .._arrays import true_runs
-from .._validate import check_positive
-from ..errors import AnalysisError, DyadsyncWarning, InputError
-from .pitch import intensity_track
+from ..errors import (
+    AnalysisError,
+    ConfigError,
+    DyadsyncWarning,
+    EventsError,
+    InputError,
+)
+from . import _checks as check
+from .vad import bridge_gaps, voice_activity
 
 
 @dataclass
@@ -72,82 +77,6 @@ class SpeakerActivity:
                                {**self.info, "renamed": dict(mapping)})
 
 
-# ------------------------------------------------------------------------------------------ frame utilities
-
-
-def bridge_gaps(mask: np.ndarray, max_gap: int, *, min_run: int = 0, blocked: np.ndarray | None = None) -> np.ndarray:
-    """Fill interior runs of False no longer than ``max_gap`` frames, then drop runs of True shorter than ``min_run``.
-
-    Parameters
-    ----------
-    mask : ndarray of bool, shape (n,)
-    max_gap : int
-        Frames.
-    min_run : int
-        Frames.
-    blocked : ndarray of bool, shape (n,), or None
-        Gaps holding any True frame of ``blocked`` (another person speaking) are not filled.
-
-    Returns
-    -------
-    ndarray of bool, shape (n,)
-    """
-    out = np.asarray(mask, dtype=bool).copy()
-    if max_gap > 0:
-        s, e = true_runs(~out)
-        for a, b in zip(s, e):
-            if a > 0 and b < out.size and b - a <= max_gap and (blocked is None or not blocked[a:b].any()):
-                out[a:b] = True
-    if min_run > 1:
-        s, e = true_runs(out)
-        for a, b in zip(s, e):
-            if b - a < min_run:
-                out[a:b] = False
-    return out
-
-
-def voice_activity(
-    intensity_db: np.ndarray,
-    *,
-    step_s: float = 0.01,
-    threshold_frac: float = 0.3,
-    min_snr_db: float = 6.0,
-    min_speech_s: float = 0.1,
-    close_s: float = 0.15,
-) -> tuple[np.ndarray, dict[str, float]]:
-    """Energy-based voice activity from an intensity contour.
-
-    The threshold sits ``threshold_frac`` of the way from the noise floor (10th percentile of the levels) to the
-    speech level (95th percentile), and at least ``min_snr_db`` above the floor.
-
-    Parameters
-    ----------
-    intensity_db : ndarray, shape (n,)
-        From :func:`dyadsync.features.pitch.intensity_track`.
-    step_s : float
-        Frame step, s.
-    threshold_frac : float, default 0.3
-    min_snr_db : float, default 6
-    min_speech_s : float, default 0.1
-        Shorter bursts are dropped (clicks).
-    close_s : float, default 0.15
-        Gaps this short inside speech are filled (stop closures).
-
-    Returns
-    -------
-    active : ndarray of bool, shape (n,)
-    info : dict
-        ``noise_db``, ``speech_db``, ``threshold_db``.
-    """
-    db = np.asarray(intensity_db, dtype=float)
-    if db.size == 0:
-        return np.zeros(0, bool), {"noise_db": np.nan, "speech_db": np.nan, "threshold_db": np.nan}
-    noise, speech = np.percentile(db, [10, 95])
-    threshold = noise + max(min_snr_db, threshold_frac * (speech - noise))
-    active = bridge_gaps(db > threshold, int(round(close_s / step_s)), min_run=int(round(min_speech_s / step_s)))
-    return active, {"noise_db": float(noise), "speech_db": float(speech), "threshold_db": float(threshold)}
-
-
 # ------------------------------------------------------------------------------------------------ channels
 
 
@@ -181,6 +110,12 @@ def activity_from_channels(
     -------
     SpeakerActivity
     """
+    speakers = check.names("speakers", speakers)
+    check.samples("levels_db", levels_db, ndim=2)
+    check.samples("times_s", times_s, length=np.shape(levels_db)[-1])
+    check.positive("step_s", step_s)
+    if crosstalk_margin_db is not None:
+        check.positive("crosstalk_margin_db", crosstalk_margin_db, allow_zero=True)
     levels = np.asarray(levels_db, dtype=float)
     if levels.ndim != 2 or levels.shape[0] != len(speakers):
         raise AnalysisError(f"levels_db must have one row per speaker ({len(speakers)}), got shape {levels.shape}")
@@ -249,7 +184,23 @@ def activity_from_events(
     Returns
     -------
     SpeakerActivity
+
+    Raises
+    ------
+    EventsError
+        When turns start after the end of the audio (the annotation of another recording, or another unit).
+    InputError
+        When the annotation holds no turns or its codes cannot be mapped to the persons.
     """
+    check.table("events", events, ("onset_s", "offset_s", "code"))
+    check.samples("times_s", times_s)
+    speakers = check.names("speakers", speakers)
+    if len(speakers) < 2 and mapping is None:
+        raise ConfigError(f"speakers must name the two persons (A, B), got {speakers!r}")
+    if mapping is not None and not isinstance(mapping, Mapping):
+        raise ConfigError(f"mapping must map codes to persons, got {mapping!r}")
+    if duration_s is not None:
+        check.positive("duration_s", duration_s, allow_zero=True)
     if events.empty:
         raise InputError(path, "the turn annotation holds no turns")
     codes = list(dict.fromkeys(events.sort_values("onset_s")["code"].astype(str)))
@@ -267,15 +218,18 @@ def activity_from_events(
     unknown = [c for c in codes if c not in mapping]
     if unknown:
         raise InputError(path, f"codes {unknown} of the turn annotation map to no person; mapping is {dict(mapping)}")
+    strays = sorted({str(mapping[c]) for c in codes} - set(speakers))
+    if strays:
+        raise ConfigError(f"the mapping of turn codes names {strays}, who are not among the persons {speakers}")
     if duration_s is not None:
         past = events[events["onset_s"] >= duration_s + 0.5]
         if len(past):
             first = past.iloc[0]
-            raise InputError(
+            raise EventsError(
                 path,
                 f"{len(past)} turn(s) start after the end of the audio ({duration_s:.2f} s), the first at "
                 f"{first['onset_s']:.2f} s ({first.get('source', '')}); the annotation belongs to a longer "
-                "recording or is in the wrong unit",
+                "recording or is in the wrong unit: check that it belongs to this recording",
             )
         over = events[events["offset_s"] > duration_s + 0.5]
         if len(over):
@@ -293,312 +247,6 @@ def activity_from_events(
 
 
 # ---------------------------------------------------------------------------------------------------- auto
-
-
-def mfcc(
-    y: np.ndarray, sample_rate: float, times_s: np.ndarray, *, n_mfcc: int = 20, n_mels: int = 40,
-    fmin_hz: float = 100.0, fmax_hz: float = 4000.0, window_s: float = 0.025,
-) -> np.ndarray:
-    """Mel-frequency cepstral coefficients at the given frame centres.
-
-    Parameters
-    ----------
-    y : ndarray, shape (n_samples,)
-    sample_rate : float
-        Hz.
-    times_s : ndarray, shape (n,)
-        Frame centres relative to sample 0, s.
-    n_mfcc, n_mels : int
-    fmin_hz, fmax_hz : float
-        Band of the mel filters (default the telephone band, robust to room and channel).
-    window_s : float
-        Hamming window length, s.
-
-    Returns
-    -------
-    ndarray, shape (n, n_mfcc)
-        Coefficient 0 (log energy) first.
-    """
-    from scipy import fft as sfft
-
-    sr = float(sample_rate)
-    win = int(round(window_s * sr))
-    nfft = 1 << int(np.ceil(np.log2(win)))
-    fmax_hz = min(fmax_hz, sr / 2)
-    mel = lambda f: 2595.0 * np.log10(1 + f / 700.0)  # noqa: E731
-    imel = lambda m: 700.0 * (10 ** (m / 2595.0) - 1)  # noqa: E731
-    edges = imel(np.linspace(mel(fmin_hz), mel(fmax_hz), n_mels + 2))
-    freqs = np.arange(nfft // 2 + 1) * sr / nfft
-    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
-    fb = np.clip(np.minimum((freqs - lo) / (mid - lo), (hi - freqs) / (hi - mid)), 0, None)
-    x = np.asarray(y, dtype=np.float64)
-    pad = np.concatenate([np.zeros(win), x, np.zeros(win)])
-    view = np.lib.stride_tricks.sliding_window_view(pad, win)
-    centres = np.clip(np.round(np.asarray(times_s) * sr).astype(np.int64) + win - win // 2, 0, view.shape[0] - 1)
-    out = np.empty((centres.size, n_mfcc))
-    hamming = np.hamming(win)
-    for b0 in range(0, centres.size, 4096):
-        fr = view[centres[b0 : b0 + 4096]] * hamming
-        spec = sfft.rfft(fr, nfft, axis=1)
-        logmel = np.log(((spec.real**2 + spec.imag**2) @ fb.T) + 1e-10)
-        out[b0 : b0 + 4096] = sfft.dct(logmel, type=2, axis=1, norm="ortho")[:, :n_mfcc]
-    return out
-
-
-def activity_auto(
-    y: np.ndarray,
-    sample_rate: float,
-    times_s: np.ndarray,
-    *,
-    intensity_db: np.ndarray | None = None,
-    speakers: Sequence[str] = ("spk1", "spk2"),
-    segment_s: float = 1.0,
-    switch_penalty: float = 100.0,
-    pause_penalty: float = 20.0,
-    n_ceps: int = 12,
-    adjacency_s: float = 0.25,
-    min_turn_s: float = 0.2,
-    n_components: int = 8,
-    max_iter: int = 10,
-) -> SpeakerActivity:
-    """Automatic two-speaker attribution on one channel (no downloaded model, no randomness).
-
-    1. Energy-based voice activity (:func:`voice_activity`); only speech frames are attributed.
-    2. Frame features: cepstral coefficients 1..``n_ceps`` (:func:`mfcc`, 100-4000 Hz), normalised to zero mean
-       and unit variance over the speech. Low-order cepstra describe the spectral envelope (vocal tract), not the
-       harmonics, so the attribution does not follow a speaker's pitch (which vocal entrainment measures).
-    3. Within-speaker normalisation learned from the recording itself: consecutive ``adjacency_s`` stretches of
-       speech almost always come from the same speaker, so the covariance of the difference of their mean features
-       estimates the within-speaker (phonetic) variability; the features are whitened by it (within-class
-       covariance normalisation, Hatch et al. 2006, with time adjacency standing in for speaker labels).
-    4. Half-overlapping ``segment_s`` segments, represented by their mean whitened features, are split into two
-       clusters by agglomerative clustering (average linkage, cosine distance).
-    5. Resegmentation (Viterbi re-alignment, as in Meignier & Merlin 2010): one ``n_components`` diagonal
-       Gaussian mixture per speaker is trained on the frames currently attributed to it, and a two-state hidden
-       Markov model decodes the speech frames with a minimum turn of ``min_turn_s`` and a log-likelihood cost
-       per change of speaker (``switch_penalty`` inside continuous speech, ``pause_penalty`` across a pause of at
-       least 0.2 s: turns change mostly at pauses). Repeated until no frame changes (at most ``max_iter``).
-
-    Parameters
-    ----------
-    y : ndarray, shape (n_samples,)
-        The mixed sound.
-    sample_rate : float
-        Hz.
-    times_s : ndarray, shape (n,)
-        Frame centres (the prosody grid, e.g. from :func:`~dyadsync.features.pitch.intensity_track`); the first
-        frame is centred on the first sample.
-    intensity_db : ndarray or None
-        Intensity at those frames (computed when None).
-    speakers : two str
-        Names of the two clusters, in order of first speech.
-    segment_s : float, default 1.0
-        Length of the segments that are clustered, s.
-    switch_penalty : float, default 100
-        Cost of a change of speaker inside continuous speech, in log-likelihood units (nats): larger values give
-        fewer, longer turns.
-    pause_penalty : float, default 20
-        Cost of a change of speaker across a pause of at least 0.2 s, nats.
-    n_ceps : int, default 12
-        Cepstral coefficients used (coefficient 0, the level, is left out).
-    adjacency_s : float, default 0.25
-        Length of the adjacent stretches that estimate the within-speaker variability, s (about a syllable).
-    min_turn_s : float, default 0.2
-        Shortest stretch of one speaker in the decoding, s.
-    n_components : int, default 8
-        Gaussians per speaker model (fewer for a speaker with under ``n_components`` seconds of speech).
-    max_iter : int, default 10
-        Most resegmentation passes.
-
-    Returns
-    -------
-    SpeakerActivity
-        ``info`` holds ``coherence`` (fraction of segment pairs one segment apart that the clustering put
-        together: about 0.5 when one voice is split in two at random, 0.65-0.85 for two people taking turns; below
-        0.6 a warning says the attribution is unreliable), ``separation`` (mean cosine similarity of the segments
-        within the final speakers minus between them), the number of segments and of resegmentation passes.
-    """
-    segment_s = check_positive("segment_s", segment_s)
-    adjacency_s = check_positive("adjacency_s", adjacency_s)
-    t = np.asarray(times_s, float)
-    step = float(t[1] - t[0]) if t.size > 1 else 0.01
-    if intensity_db is None:
-        _, intensity_db = intensity_track(y, sample_rate, step_s=step, t0_s=float(t[0]) if t.size else 0.0)
-    speech, vinfo = voice_activity(intensity_db, step_s=step)
-    n_frames = t.size
-    active = np.zeros((n_frames, 2), bool)
-    width = max(2, int(round(segment_s / step)))
-    info: dict[str, Any] = {
-        "voice_activity": vinfo, "segment_s": segment_s, "switch_penalty": switch_penalty,
-        "pause_penalty": pause_penalty, "n_ceps": n_ceps, "adjacency_s": adjacency_s, "min_turn_s": min_turn_s,
-        "n_components": n_components,
-    }
-    idx = np.flatnonzero(speech)
-    n = idx.size
-    if n < 2 * width:
-        info.update({"separation": float("nan"), "coherence": float("nan"), "n_segments": 0, "n_iterations": 0})
-        return SpeakerActivity(t, list(speakers), active, "auto", info)
-    c = mfcc(y, sample_rate, t[idx] - t[0], n_mfcc=n_ceps + 1)[:, 1:]
-    x = (c - c.mean(axis=0)) / (c.std(axis=0) + 1e-9)
-    z = x @ _within_whitening(x, max(1, int(round(adjacency_s / step))))
-
-    # 4. segments of the speech (concatenated), clustered in two
-    hop = max(1, width // 2)
-    starts = np.arange(0, n - width + 1, hop)
-    sums = np.cumsum(np.vstack([np.zeros((1, z.shape[1])), z]), axis=0)
-    seg = sums[starts + width] - sums[starts]
-    seg -= seg.mean(axis=0)
-    seg /= np.linalg.norm(seg, axis=1, keepdims=True) + 1e-12
-    seg_labels = _two_clusters(seg)
-    votes = np.zeros((n, 2))
-    for s0, lab in zip(starts, seg_labels):
-        votes[s0 : s0 + width, lab] += 1
-    covered = votes.sum(axis=1) > 0
-    labels = np.where(covered, np.argmax(votes, axis=1), seg_labels[-1])
-
-    # 5. Viterbi resegmentation with one Gaussian mixture per speaker
-    gap = np.concatenate([[0], np.diff(idx) - 1])
-    penalty = np.where(gap * step >= 0.2 - 1e-9, pause_penalty, switch_penalty)
-    min_run = max(1, int(round(min_turn_s / step)))
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        counts = np.bincount(labels, minlength=2)
-        if counts.min() < min_run:  # a speaker with less than one minimum turn: one voice only
-            labels[:] = int(np.argmax(counts))
-            break
-        loglik = np.column_stack([_gmm_score(x, _gmm_fit(x[labels == k], n_components, int(round(0.5 / step))))
-                                  for k in range(2)])
-        new = _viterbi_min_duration(loglik, penalty, min_run)
-        if np.array_equal(new, labels):
-            break
-        labels = new
-    active[idx, labels] = True
-    first = [int(np.argmax(active[:, k])) if active[:, k].any() else n_frames for k in range(2)]
-    if first[1] < first[0]:
-        active = active[:, ::-1]
-
-    # quality figures
-    seg_final = np.array([np.bincount(labels[s0 : s0 + width], minlength=2).argmax() for s0 in starts])
-    sim = seg @ seg.T
-    same = seg_final[:, None] == seg_final[None, :]
-    separation = float(sim[same].mean() - sim[~same].mean()) if (~same).any() else 0.0
-    lag = max(1, width // hop)
-    coherence = float(np.mean(seg_labels[lag:] == seg_labels[:-lag])) if seg_labels.size > lag else float("nan")
-    info.update({"separation": separation, "coherence": coherence, "n_segments": int(starts.size),
-                 "n_iterations": n_iter})
-    if coherence < 0.6:
-        warnings.warn(
-            f"automatic speaker attribution: the voice clusters do not form turns (coherence {coherence:.2f} < 0.6; "
-            "about 0.5 for one voice split in two): maybe one speaker only, or two voices too alike; check the "
-            "turns, or give separate channels or an annotation of turns", DyadsyncWarning, stacklevel=2)
-    return SpeakerActivity(t, list(speakers), active, "auto", info)
-
-
-def _within_whitening(x: np.ndarray, span: int) -> np.ndarray:
-    """Matrix whitening the within-speaker covariance, estimated from differences of adjacent ``span``-frame means."""
-    sums = np.cumsum(np.vstack([np.zeros((1, x.shape[1])), x]), axis=0)
-    means = (sums[span:] - sums[:-span]) / span
-    diff = means[span:] - means[:-span]
-    if diff.shape[0] < x.shape[1] + 1:
-        return np.eye(x.shape[1])
-    lam, vec = np.linalg.eigh(diff.T @ diff / (2 * diff.shape[0]))
-    return vec / np.sqrt(np.maximum(lam, 1e-8 * lam.max()))
-
-
-def _two_clusters(seg: np.ndarray, max_segments: int = 3000) -> np.ndarray:
-    """Two clusters of unit vectors: average-linkage agglomerative clustering on cosine distance.
-
-    Above ``max_segments`` rows, an evenly spaced subset is clustered and the others join the cluster with the
-    higher mean similarity (the average-linkage criterion).
-    """
-    from scipy.cluster.hierarchy import fcluster, linkage
-
-    sub = np.linspace(0, len(seg) - 1, min(len(seg), max_segments)).round().astype(int)
-    sub_labels = fcluster(linkage(seg[sub], "average", metric="cosine"), 2, "maxclust") - 1
-    if sub_labels.min() == sub_labels.max():
-        return np.zeros(len(seg), np.int64)
-    centroids = np.stack([seg[sub][sub_labels == k].mean(axis=0) for k in range(2)])
-    labels = np.argmax(seg @ centroids.T, axis=1)
-    labels[sub] = sub_labels
-    return labels.astype(np.int64)
-
-
-def _gmm_fit(x: np.ndarray, n_components: int, frames_per_component: int, n_iter: int = 10,
-             max_frames: int = 30000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Diagonal Gaussian mixture by binary splitting and EM (deterministic): weights, means, variances.
-
-    At most one component per ``frames_per_component`` frames; at most ``max_frames`` (evenly spaced) train it.
-    """
-    if x.shape[0] > max_frames:
-        x = x[np.linspace(0, x.shape[0] - 1, max_frames).round().astype(int)]
-    k_max = int(max(1, min(n_components, x.shape[0] // max(1, frames_per_component))))
-    floor = 1e-3 * (x.var(axis=0) + 1e-12)
-    w, mu, var = np.ones(1), x.mean(axis=0, keepdims=True), x.var(axis=0, keepdims=True) + floor
-    while True:
-        for _ in range(n_iter):
-            lc = _gmm_components(x, w, mu, var)
-            post = np.exp(lc - lc.max(axis=1, keepdims=True))
-            post /= post.sum(axis=1, keepdims=True)
-            nk = post.sum(axis=0) + 1e-10
-            w, mu = nk / nk.sum(), post.T @ x / nk[:, None]
-            var = np.maximum(post.T @ (x * x) / nk[:, None] - mu * mu, floor)
-        if w.size * 2 > k_max:
-            return w, mu, var
-        eps = 0.2 * np.sqrt(var)
-        w, mu, var = np.concatenate([w, w]) / 2, np.vstack([mu - eps, mu + eps]), np.vstack([var, var])
-
-
-def _gmm_components(x: np.ndarray, w: np.ndarray, mu: np.ndarray, var: np.ndarray) -> np.ndarray:
-    """Log of weight times Gaussian density of each frame (rows) under each diagonal component (columns)."""
-    prec = 1.0 / var
-    return (np.log(w) - 0.5 * np.log(2 * np.pi * var).sum(axis=1) - 0.5 * (mu * mu * prec).sum(axis=1))[None, :] \
-        - 0.5 * (x * x) @ prec.T + x @ (mu * prec).T
-
-
-def _gmm_score(x: np.ndarray, gmm: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
-    """Log-likelihood of each frame under a diagonal Gaussian mixture."""
-    lc = _gmm_components(x, *gmm)
-    m = lc.max(axis=1)
-    return m + np.log(np.exp(lc - m[:, None]).sum(axis=1))
-
-
-def _viterbi_min_duration(loglik: np.ndarray, penalty: np.ndarray, min_run: int) -> np.ndarray:
-    """Best two-state path: frame log-likelihoods (n, 2), runs of at least ``min_run`` frames, and a cost
-    ``penalty[s]`` for a run that starts at frame s after a run of the other state."""
-    n = loglik.shape[0]
-    d = int(min(max(1, min_run), n))
-    cum = np.vstack([np.zeros((1, 2)), np.cumsum(loglik, axis=0)])
-    ll0, ll1 = loglik[:, 0].tolist(), loglik[:, 1].tolist()
-    c0, c1 = cum[:, 0].tolist(), cum[:, 1].tolist()
-    pen = np.broadcast_to(np.asarray(penalty, float), (n,)).tolist()
-    # best score of a path ending at frame t in state 0 / 1; switched[t]: its current run began at t - d + 1
-    best0, best1 = c0[1 : d + 1], c1[1 : d + 1]
-    sw0, sw1 = [False] * n, [False] * n
-    for i in range(d, n):
-        s = i - d + 1
-        stay, switch = best0[i - 1] + ll0[i], best1[s - 1] - pen[s] + c0[i + 1] - c0[s]
-        if switch > stay:
-            best0.append(switch)
-            sw0[i] = True
-        else:
-            best0.append(stay)
-        stay, switch = best1[i - 1] + ll1[i], best0[s - 1] - pen[s] + c1[i + 1] - c1[s]
-        if switch > stay:
-            best1.append(switch)
-            sw1[i] = True
-        else:
-            best1.append(stay)
-    path = np.empty(n, np.int64)
-    i, state = n - 1, 0 if best0[-1] >= best1[-1] else 1
-    while i >= 0:
-        if (sw0 if state == 0 else sw1)[i]:
-            path[i - d + 1 : i + 1] = state
-            i, state = i - d, 1 - state
-        else:
-            path[i] = state
-            i -= 1
-    return path
-
 
 # ------------------------------------------------------------------------------------------------ mouth
 
@@ -637,6 +285,13 @@ def assign_by_mouth(
         ``correlations`` (cluster x person), ``margin`` (summed correlation of the chosen assignment minus the
         other; near 0 means the video could not decide), ``decided_by``.
     """
+    if not isinstance(activity, SpeakerActivity):
+        raise ConfigError(f"activity must be a SpeakerActivity, got {type(activity).__name__}")
+    check.table("features", features, ("time_s", "person", "feature", "value"))
+    persons = check.names("persons", persons)
+    if not isinstance(feature, str):
+        raise ConfigError(f"feature must be a feature name, got {feature!r}")
+    check.positive("smooth_s", smooth_s)
     if len(activity.speakers) != 2 or len(persons) != 2:
         raise AnalysisError("mouth-based assignment needs exactly two speakers and two persons")
     sub = features[features["feature"].astype(str) == feature]
@@ -693,6 +348,10 @@ def activity_segments(activity: SpeakerActivity, *, bridge_s: float = 1.0, min_s
         ``onset_s``, ``offset_s``, ``speaker``; sorted by onset (offsets are frame ends: centre + step / 2). A
         gap is bridged only when no other speaker speaks in it.
     """
+    if not isinstance(activity, SpeakerActivity):
+        raise ConfigError(f"activity must be a SpeakerActivity, got {type(activity).__name__}")
+    check.positive("bridge_s", bridge_s, allow_zero=True)
+    check.positive("min_s", min_s, allow_zero=True)
     step = activity.step_s
     rows = []
     for k, speaker in enumerate(activity.speakers):
@@ -737,6 +396,18 @@ def diarization_error_rate(
         ``der``, ``missed``, ``false_alarm``, ``confusion`` (fractions of ``reference_s``), ``reference_s``,
         ``scored_s``, ``mapping`` (hypothesis -> reference speaker).
     """
+    for name, segments in (("reference", reference), ("hypothesis", hypothesis)):
+        check.table(name, segments, ("onset_s", "offset_s"))
+        if "speaker" not in segments.columns and "code" not in segments.columns:
+            raise AnalysisError(f"{name} needs a speaker (or code) column")
+    check.positive("collar_s", collar_s, allow_zero=True)
+    check.positive("resolution_s", resolution_s)
+    if uem is not None:
+        if isinstance(uem, (str, bytes)) or not isinstance(uem, Sequence) or len(uem) != 2:
+            raise ConfigError(f"uem must be (start_s, end_s), got {uem!r}")
+        start, end = (check.real("uem", v, low=0.0) for v in uem)
+        if end <= start:
+            raise ConfigError(f"uem must end after it starts, got {uem!r}")
     from scipy.optimize import linear_sum_assignment
 
     def norm(df: pd.DataFrame) -> pd.DataFrame:

@@ -8,13 +8,14 @@ face model (:data:`dyadsync.features._mediapipe.FACE_MODEL_MM`); expressivity me
 mesh landmarks divided by the inter-ocular distance (IOD, outer eye corners, in 3-D), so that they do not depend
 on the size of the face in the image.
 
-Missing detections are NaN, never 0; interior gaps up to ``max_gap_s`` are interpolated linearly; longer gaps
-stay NaN and are reported (time ranges) in the info and as a :class:`~dyadsync.errors.DyadsyncWarning`.
+Missing detections are NaN, never 0; gaps up to ``max_gap_s`` are interpolated, longer ones reported in the info
+and as a :class:`~dyadsync.errors.DyadsyncWarning` (:mod:`dyadsync.features.tracks`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
@@ -22,29 +23,21 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_option
-from ..errors import ConfigError
+from ..errors import AnalysisError, ConfigError
+from . import _checks as check
 from ._mediapipe import (
     BLENDSHAPES,
-    FACE_COLUMNS,
     Pass,
     Settings,
     blendshape_feature,
-    euler_to_rotation,
-    fill_short_gaps,
-    pass_info,
-    report_detection,
+    check_parameters,
+    pass_features,
     run_pass,
-    speed,
 )
-from ._table import persons_table
-from .persons import DEFAULT_PERSONS, ROI, default_rois
-from .pose import (
-    DEFAULT_MAX_GAP_S,
-    DEFAULT_RATE_HZ,
-    DEFAULT_WARN_GAP_S,
-    _check,
-    pose_table,
-)
+from .face_geometry import FACE_COLUMNS, euler_to_rotation
+from .persons import ROI, resolve_rois
+from .pose import DEFAULT_MAX_GAP_S, DEFAULT_RATE_HZ, DEFAULT_WARN_GAP_S, pose_table
+from .tracks import fill_short_gaps, speed
 
 #: Per-person features of this extractor.
 FEATURES = (
@@ -78,7 +71,7 @@ def face_series(
     times_s : ndarray, shape (n,)
         Frame times in seconds.
     rows : ndarray, shape (n, 11)
-        Per-frame measurements in the order of :data:`dyadsync.features._mediapipe.FACE_COLUMNS`; NaN rows for
+        Per-frame measurements in the order of :data:`dyadsync.features.face_geometry.FACE_COLUMNS`; NaN rows for
         frames without a face.
     max_gap_s : float, default 0.5
         Interior gaps up to this long are interpolated linearly.
@@ -90,6 +83,10 @@ def face_series(
     info : dict
         Median inter-ocular distance in pixels, median eye openness, interpolated frame count.
     """
+    n = check.samples("times_s", times_s).size
+    if check.samples("rows", rows, ndim=2).shape != (n, len(FACE_COLUMNS)):
+        raise AnalysisError(f"rows must have shape ({n}, {len(FACE_COLUMNS)}) for {n} times, got {np.shape(rows)}")
+    check.positive("max_gap_s", max_gap_s, allow_zero=True)
     times_s = np.asarray(times_s, float)
     rows = np.asarray(rows, float)
     detected = np.isfinite(rows[:, _C["yaw_deg"]])
@@ -208,11 +205,8 @@ def face(
     >>> table, info = face("sample_data/dyad_session.mp4")  # doctest: +SKIP
     >>> table[table.feature == "mouth_opening"].pivot(index="time_s", columns="person", values="value")  # doctest: +SKIP
     """
-    params = _check(rate_hz, max_gap_s, warn_gap_s, 0.5, min_detection_confidence, min_tracking_confidence)
-    settings = _face_settings(head_crop_px, head_scale, head_pose, min_detection_confidence, min_tracking_confidence,
-                              pose=False, blendshapes_model=blendshapes_model)
-    rois = list(rois) if rois is not None else default_rois(DEFAULT_PERSONS)
-    result = run_pass(video, rois, rate_hz=params["rate_hz"], settings=settings)
+    result = _face_pass(video, rois, rate_hz, max_gap_s, warn_gap_s, 0.5, head_crop_px, head_scale, head_pose,
+                        blendshapes_model, min_detection_confidence, min_tracking_confidence, pose=False)
     return face_table(result, max_gap_s=max_gap_s, warn_gap_s=warn_gap_s)
 
 
@@ -241,34 +235,37 @@ def pose_and_face(
     (pose_features, pose_info), (face_features, face_info)
         As returned by :func:`~dyadsync.features.pose.pose` and :func:`face`.
     """
-    params = _check(rate_hz, max_gap_s, warn_gap_s, min_visibility, min_detection_confidence,
-                    min_tracking_confidence)
-    settings = _face_settings(head_crop_px, head_scale, head_pose, min_detection_confidence, min_tracking_confidence,
-                              pose=True, blendshapes_model=blendshapes_model)
-    rois = list(rois) if rois is not None else default_rois(DEFAULT_PERSONS)
-    result = run_pass(video, rois, rate_hz=params["rate_hz"], settings=settings)
+    result = _face_pass(video, rois, rate_hz, max_gap_s, warn_gap_s, min_visibility, head_crop_px, head_scale,
+                        head_pose, blendshapes_model, min_detection_confidence, min_tracking_confidence, pose=True)
     pose_out = pose_table(result, max_gap_s=max_gap_s, min_visibility=min_visibility, landmarks=landmarks,
                           warn_gap_s=warn_gap_s)
     return pose_out, face_table(result, max_gap_s=max_gap_s, warn_gap_s=warn_gap_s)
 
 
-def _face_settings(head_crop_px: int, head_scale: float, head_pose: str, det: float, track: float, *,
-                   pose: bool, blendshapes_model: str | Path | None = None) -> Settings:
+def _face_pass(video: str | Path, rois: Sequence[ROI] | None, rate_hz: float | None, max_gap_s: float,
+               warn_gap_s: float, min_visibility: float, head_crop_px: int, head_scale: float, head_pose: str,
+               blendshapes_model: str | Path | None, det: float, track: float, *, pose: bool) -> Pass:
+    """Check the parameters of :func:`face` / :func:`pose_and_face` and run the MediaPipe pass."""
+    params = check_parameters(rate_hz=rate_hz, max_gap_s=max_gap_s, warn_gap_s=warn_gap_s,
+                              min_visibility=min_visibility,
+                              min_detection_confidence=det, min_tracking_confidence=track)
     if isinstance(head_crop_px, bool) or not isinstance(head_crop_px, (int, np.integer)) or head_crop_px < 64:
         raise ConfigError(f"head_crop_px must be a whole number of pixels >= 64, got {head_crop_px!r}")
-    if not 1.0 <= float(head_scale) <= 6.0:
+    if isinstance(head_scale, bool) or not isinstance(head_scale, Real) or not 1.0 <= float(head_scale) <= 6.0:
         raise ConfigError(f"head_scale must be between 1 and 6 head widths, got {head_scale!r}")
     check_option("head_pose", head_pose, ("pnp", "procrustes"))
-    return Settings(pose=pose, face=True, min_detection_confidence=det, min_tracking_confidence=track,
-                    head_crop_px=int(head_crop_px), head_scale=float(head_scale), head_pose=head_pose,
-                    blendshapes_model=str(blendshapes_model) if blendshapes_model else None)
+    settings = Settings(pose=pose, face=True, min_detection_confidence=det, min_tracking_confidence=track,
+                        head_crop_px=int(head_crop_px), head_scale=float(head_scale), head_pose=head_pose,
+                        blendshapes_model=str(blendshapes_model) if blendshapes_model else None)
+    rois = resolve_rois(rois)
+    return run_pass(video, rois, rate_hz=params["rate_hz"], settings=settings)
 
 
 def face_table(
     result: Pass, *, max_gap_s: float = DEFAULT_MAX_GAP_S, warn_gap_s: float = DEFAULT_WARN_GAP_S
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Face feature table and info from a MediaPipe pass (see :func:`face`); warns about long detection gaps."""
-    tables, detection, persons_info = [], {}, {}
+    persons = {}
     for person, track in result.tracks.items():
         series, extra = face_series(track.times_s, track.face, max_gap_s=max_gap_s)
         columns = {(person, name): v for name, v in series.items()}
@@ -276,16 +273,13 @@ def face_table(
             scores = fill_short_gaps(track.times_s, track.blendshapes, max_gap_s)
             for k, name in enumerate(BLENDSHAPES):
                 columns[(person, blendshape_feature(name))] = scores[:, k]
-        tables.append((track.times_s, columns))
-        detection[person] = report_detection(result, person, track.times_s, series["face_detected"] > 0, "face",
-                                             warn_gap_s)
         src = track.head_source
         extra["mesh_input_pct"] = {
             "head_region_from_pose": float(np.mean(src == 1) * 100) if len(src) else float("nan"),
             "last_head_region": float(np.mean(src == 2) * 100) if len(src) else float("nan"),
             "whole_roi": float(np.mean(src == 3) * 100) if len(src) else float("nan"),
         }
-        persons_info[person] = extra
+        persons[person] = (columns, series["face_detected"] > 0, extra)
     s = result.settings
     parameters = {"max_gap_s": max_gap_s, "warn_gap_s": warn_gap_s, "head_crop_px": s.head_crop_px,
                   "head_scale": s.head_scale, "head_pose": s.head_pose, "blink_fraction": BLINK_FRACTION,
@@ -294,5 +288,5 @@ def face_table(
              "solutions.pose (model_complexity=1); head pose: "
              + ("cv2.solvePnP with a generic face model" if s.head_pose == "pnp"
                 else "rigid 3-D fit of a generic face model"))
-    info = pass_info(result, "mediapipe_face_mesh", model, parameters, detection, persons_info)
-    return persons_table(tables), info
+    return pass_features(result, persons, what="face", warn_gap_s=warn_gap_s, method="mediapipe_face_mesh",
+                         model=model, parameters=parameters)

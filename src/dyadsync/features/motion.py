@@ -21,11 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from .._validate import check_positive
+from ..errors import ConfigError
 from ..io.tables import SCENE, long_table
 from ..io.video import DecodeStats, iter_frames, probe_video
-from .persons import DEFAULT_PERSONS, ROI, default_rois
+from . import _checks as check
+from ._output import video_info
+from .persons import ROI, resolve_rois
 
 #: Per-person features of this extractor.
 FEATURES = ("motion_energy", "motion_energy_pct")
@@ -117,8 +119,11 @@ def motion_energy(
     luma_jump = check_positive("luma_jump", luma_jump)
     camera_pct = check_positive("camera_pct", camera_pct)
     quiet_s = check_positive("quiet_s", quiet_s)
-    rois = list(rois) if rois is not None else default_rois(DEFAULT_PERSONS)
-    meta = probe_video(video)
+    check.positive("background_pct", background_pct)
+    if background is not None and not isinstance(background, ROI):
+        raise ConfigError(f"background must be an ROI or None, got {background!r}")
+    rois = resolve_rois(rois)
+    meta = probe_video(check.path("video", video))
     boxes = [r.to_pixels(meta.width, meta.height) for r in rois]
     bg_box = background.to_pixels(meta.width, meta.height) if background is not None else None
     areas = np.array([(x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes], dtype=float)
@@ -187,27 +192,21 @@ def motion_energy(
     columns[(SCENE, "artefact")] = artefact.astype(float)
     table = long_table(times, columns)
     artefact_times = times[artefact]
-    info: dict[str, Any] = {
-        "method": "motion_energy",
-        "version": __version__,
-        "parameters": {
-            "threshold": threshold,
-            "artefact_pct": artefact_pct,
-            "luma_jump": luma_jump,
-            "camera_pct": camera_pct,
-            "quiet_s": quiet_s,
-            "background_pct": background_pct if background is not None else None,
-        },
-        "persons": [r.name for r in rois],
-        "rois_px": {r.name: list(b) for r, b in zip(rois, boxes)},
-        "background_px": list(bg_box) if bg_box is not None else None,
-        "video": meta.as_dict(),
-        "decode": stats.as_dict(),
-        "rate_hz": meta.fps,
+    parameters = {
+        "threshold": threshold,
+        "artefact_pct": artefact_pct,
+        "luma_jump": luma_jump,
+        "camera_pct": camera_pct,
+        "quiet_s": quiet_s,
+        "background_pct": background_pct if background is not None else None,
+    }
+    info = video_info("motion_energy", parameters, {r.name: list(b) for r, b in zip(rois, boxes)}, meta, stats,
+                      meta.fps, regions_px={"background_px": list(bg_box) if bg_box is not None else None})
+    info.update({
         "n_frames": n,
         "n_artefact_frames": int(artefact.sum()),
         "artefact_times_s": [round(float(t), 4) for t in artefact_times[:1000]],
-    }
+    })
     return table, info
 
 

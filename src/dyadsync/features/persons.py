@@ -8,13 +8,13 @@ in pixels or as fractions of the frame.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .._validate import check_option
-from ..errors import ConfigError
+from ..errors import AnalysisError, ConfigError
+from . import _checks as check
 
 #: Default person names, in A, B order.
 DEFAULT_PERSONS = ("left", "right")
@@ -44,6 +44,10 @@ class ROI:
     units: str = "fraction"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigError(f"an ROI needs a person name, got {self.name!r}")
+        for field_name in ("x", "y", "width", "height"):
+            check.real(f"ROI {self.name!r} {field_name}", getattr(self, field_name))
         check_option(f"ROI {self.name!r} units", self.units, ("fraction", "px"))
         if self.width <= 0 or self.height <= 0:
             raise ConfigError(f"ROI {self.name!r} must have a positive width and height, got {self.width}x{self.height}")
@@ -84,9 +88,29 @@ class ROI:
 
 def default_rois(names: Sequence[str] = DEFAULT_PERSONS) -> list[ROI]:
     """Left and right halves of the frame, named after ``names`` (A = left, B = right)."""
+    names = check.names("person names", names)
     if len(names) != 2:
         raise ConfigError(f"a dyad has two persons, got {len(names)} names: {list(names)}")
     return [ROI(names[0], 0.0, 0.0, 0.5, 1.0), ROI(names[1], 0.5, 0.0, 0.5, 1.0)]
+
+
+def resolve_rois(rois: Sequence[ROI] | None) -> list[ROI]:
+    """The persons' ROIs an extractor was given, or the default left and right halves for None.
+
+    Raises
+    ------
+    ConfigError
+        For anything but a sequence of :class:`ROI`, or two ROIs of one name.
+    """
+    if rois is None:
+        return default_rois(DEFAULT_PERSONS)
+    out = list(rois) if isinstance(rois, Iterable) and not isinstance(rois, (str, bytes, ROI)) else None
+    if out is None or not all(isinstance(r, ROI) for r in out):
+        raise ConfigError(f"rois must be a sequence of ROI, got {rois!r}")
+    names = [r.name for r in out]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"ROI names must be unique, got {names}")
+    return out
 
 
 def parse_rois(
@@ -112,7 +136,9 @@ def parse_rois(
     list of ROI
         In A, B order.
     """
-    names = list(names)
+    names = check.names("person names", names)
+    if spec is not None and not isinstance(spec, Mapping):
+        raise ConfigError(f"ROIs must be given as {{person: [x, y, width, height]}}, got {spec!r}")
     if not spec:
         return default_rois(names)
     unknown = sorted(set(spec) - set(names))
@@ -130,6 +156,8 @@ def parse_rois(
                 values = [box["x"], box["y"], box["width"], box["height"]]
             except KeyError as exc:
                 raise ConfigError(f"ROI {name!r} lacks {exc.args[0]!r} (need x, y, width, height)") from None
+        elif isinstance(box, (str, bytes)) or not isinstance(box, Iterable):
+            raise ConfigError(f"ROI {name!r} must be [x, y, width, height], got {box!r}")
         else:
             values = list(box)
         if len(values) != 4:
@@ -170,7 +198,11 @@ def head_region(
     """
     import numpy as np
 
-    lm = np.asarray(landmarks, dtype=float)
+    check.positive("scale", scale)
+    check.real("min_visibility", min_visibility)
+    lm = check.samples("landmarks", landmarks, ndim=2).astype(float)
+    if lm.shape[0] < 13 or lm.shape[1] < 4:
+        raise AnalysisError(f"landmarks must be MediaPipe's 33 pose landmarks x (x, y, z, visibility), got {lm.shape}")
     head = lm[list(HEAD_LANDMARKS)]
     if not np.isfinite(head).all() or head[:, 3].mean() < min_visibility:
         return None
@@ -183,68 +215,3 @@ def head_region(
         return None
     centre = (nose + ear_l + ear_r) / 3.0
     return float(centre[0]), float(centre[1]), scale * width
-
-
-def roi_preview(
-    video: str | Path,
-    out: str | Path,
-    *,
-    rois: Sequence[ROI] | None = None,
-    time_s: float | None = None,
-    head_scale: float = 2.0,
-) -> dict[str, Any]:
-    """Write one annotated frame (PNG) showing each person's ROI, pose skeleton and head region.
-
-    This is the only output of dyadsync that ever contains a video frame, and it is written only on request: use
-    it to check the ROIs of a new camera set-up before a batch run.
-
-    Parameters
-    ----------
-    video : str or Path
-        Session video.
-    out : str or Path
-        PNG file to write (atomically).
-    rois : sequence of ROI or None
-        The persons' regions; None gives the left and right halves.
-    time_s : float or None
-        Time of the frame in seconds; None takes the middle of the video.
-    head_scale : float, default 2
-        Side of the drawn head regions in head widths (as the face stage's ``head_scale``).
-
-    Returns
-    -------
-    dict
-        ``time_s`` of the frame drawn, and per person the ROI box and head region in pixels (None: no pose).
-
-    Raises
-    ------
-    VideoError
-        For an unreadable video.
-    ConfigError
-        For ROIs outside the frame or a time outside the video.
-    """
-    import cv2
-
-    from ..io.store import atomic_path
-    from ..io.video import iter_frames, probe_video
-    from ._mediapipe import annotate_frame
-
-    meta = probe_video(video)
-    rois = list(rois) if rois is not None else default_rois(DEFAULT_PERSONS)
-    duration = meta.duration_s or 0.0
-    t = duration / 2 if time_s is None else float(time_s)
-    if t < 0 or (duration and t > duration):
-        raise ConfigError(f"{video}: time {t:g} s is outside the video (0-{duration:g} s)")
-    frame = None
-    for f in iter_frames(video, color=True, check_complete=False):
-        frame = f
-        if f.time_s >= t - 1e-6:
-            break
-    if frame is None:  # pragma: no cover - iter_frames raises for videos without frames
-        raise ConfigError(f"{video}: no frame at {t:g} s")
-    image, found = annotate_frame(frame.image, rois, head_scale=head_scale)
-    out = Path(out)
-    with atomic_path(out) as tmp:
-        ok, data = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-        Path(tmp).write_bytes(data.tobytes())
-    return {"time_s": frame.time_s, "persons": found, "path": str(out)}

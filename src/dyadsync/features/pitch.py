@@ -24,6 +24,8 @@ import numpy as np
 
 from .._validate import check_positive
 from ..errors import ConfigError
+from . import _checks as check
+from ._signal import frames, segment
 
 #: Frames processed at once (bounds memory for long recordings).
 BLOCK_FRAMES = 2048
@@ -63,20 +65,6 @@ def frame_times(n_samples: int, sample_rate: float, step_s: float, t0_s: float =
     """Frame centres ``t0_s + k * step_s`` covering a sound of ``n_samples`` samples (k = 0, 1, ...)."""
     n = int(np.ceil(n_samples / sample_rate / step_s - 1e-9))
     return t0_s + np.arange(max(n, 0)) * step_s
-
-
-def _segment(x: np.ndarray, start: int, stop: int, offset: float = 0.0) -> np.ndarray:
-    """``x[start:stop] - offset`` as float64, zero where the range runs outside the signal.
-
-    Long recordings are analysed block by block through such segments, so that no whole-recording float64 copy
-    (230 MB per channel for 30 minutes at 16 kHz) is ever made.
-    """
-    out = np.zeros(stop - start)
-    a, b = max(start, 0), min(stop, x.size)
-    if b > a:
-        out[a - start : b - start] = x[a:b]
-        out[a - start : b - start] -= offset
-    return out
 
 
 def pitch_track(
@@ -133,8 +121,13 @@ def pitch_track(
     sr = float(check_positive("sample_rate", sample_rate))
     if ceiling_hz <= floor_hz:
         raise ConfigError(f"ceiling_hz ({ceiling_hz}) must be above floor_hz ({floor_hz})")
-    if max_candidates < 2:
-        raise ConfigError(f"max_candidates must be at least 2, got {max_candidates}")
+    check.integer("max_candidates", max_candidates, low=2)
+    check.real("silence_threshold", silence_threshold, low=0.0)
+    check.real("voicing_threshold", voicing_threshold, low=0.0)
+    for name, value in (("octave_cost", octave_cost), ("octave_jump_cost", octave_jump_cost),
+                        ("voiced_unvoiced_cost", voiced_unvoiced_cost), ("t0_s", t0_s)):
+        check.real(name, value)
+    check.samples("y", y, ndim=None)
     from scipy import fft as sfft
 
     ceiling_hz = min(ceiling_hz, 0.5 * sr)
@@ -190,7 +183,7 @@ def pitch_track(
             c = centres_all[b0 : b0 + BLOCK_FRAMES]
             # frame j covers samples c + 1 - half .. c + half (Praat: leftSample = c, window from c + 1 - half)
             start = int(c[0]) + 1 - reach
-            seg = _segment(x, start, int(c[-1]) + 1 + reach, mean)
+            seg = segment(x, start, int(c[-1]) + 1 + reach, mean)
             # local mean over one longest period on either side: samples c + 1 - nsamp_period .. c + nsamp_period
             csum = np.concatenate([[0.0], np.cumsum(seg)])
             local_mean = (csum[c + 1 + nsamp_period - start] - csum[c + 1 - nsamp_period - start]) / (2 * nsamp_period)
@@ -304,7 +297,8 @@ def intensity_track(
     step_s = check_positive("step_s", step_s)
     floor_hz = check_positive("floor_hz", floor_hz)
     sr = float(check_positive("sample_rate", sample_rate))
-    x = np.asarray(y).ravel()
+    check.real("t0_s", t0_s)
+    x = check.samples("y", y, ndim=None).ravel()
     times = frame_times(x.size, sr, step_s, t0_s)
     half = int(np.floor(3.2 / floor_hz * sr))
     u = np.arange(-half, half + 1) / (half + 1)
@@ -316,10 +310,7 @@ def intensity_track(
     centres = np.round((times - t0_s) * sr).astype(np.int64)
     block = max(1, (1 << 22) // (2 * half + 1))
     for b0 in range(0, times.size, block):
-        c = centres[b0 : b0 + block]
-        start = int(c[0]) - half
-        seg = _segment(x, start, int(c[-1]) + half + 1)
-        fr = np.lib.stride_tricks.sliding_window_view(seg, 2 * half + 1)[c - half - start]
+        fr = frames(x, centres[b0 : b0 + block] - half, 2 * half + 1)
         if subtract_mean:
             fr = fr - fr.mean(axis=1, keepdims=True)
         out[b0 : b0 + block] = (fr * fr) @ w

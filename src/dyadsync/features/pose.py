@@ -6,8 +6,8 @@ It runs in tracking mode without MediaPipe's own landmark smoothing (whose filte
 delay the series). Speeds are normalised by the person's shoulder width (median over the video), so that persons
 nearer to or farther from the camera are comparable: the unit is shoulder widths per second (SW/s).
 
-Missing detections are NaN, never 0; interior gaps up to ``max_gap_s`` are interpolated linearly; longer gaps
-stay NaN and are reported (time ranges) in the info and as a :class:`~dyadsync.errors.DyadsyncWarning`.
+Missing detections are NaN, never 0; gaps up to ``max_gap_s`` are interpolated, longer ones reported in the info
+and as a :class:`~dyadsync.errors.DyadsyncWarning` (:mod:`dyadsync.features.tracks`).
 """
 
 from __future__ import annotations
@@ -20,19 +20,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import check_positive
+from ..errors import AnalysisError
+from . import _checks as check
 from ._mediapipe import (
     POSE_LANDMARKS,
     Pass,
     Settings,
-    fill_short_gaps,
-    pass_info,
-    report_detection,
+    check_parameters,
+    pass_features,
     run_pass,
-    speed,
 )
-from ._table import persons_table
-from .persons import DEFAULT_PERSONS, ROI, default_rois
+from .persons import ROI, resolve_rois
+from .tracks import fill_short_gaps, speed
 
 #: Per-person derived features of this extractor (landmark columns come on top when ``landmarks=True``).
 FEATURES = (
@@ -96,6 +95,11 @@ def pose_series(
     info : dict
         ``shoulder_width_px`` (the median used for normalisation) and the number of interpolated frames.
     """
+    n = check.samples("times_s", times_s).size
+    if check.samples("landmarks", landmarks, ndim=3).shape != (n, 33, 4):
+        raise AnalysisError(f"landmarks must have shape ({n}, 33, 4) for {n} times, got {np.shape(landmarks)}")
+    check.positive("max_gap_s", max_gap_s, allow_zero=True)
+    check.real("min_visibility", min_visibility)
     times_s = np.asarray(times_s, float)
     landmarks = np.asarray(landmarks, float)
     detected = np.isfinite(landmarks[:, 0, 0])
@@ -214,30 +218,16 @@ def pose(
     >>> info["detection"]["left"]["detection_rate"]  # doctest: +SKIP
     1.0
     """
-    params = _check(rate_hz, max_gap_s, warn_gap_s, min_visibility, min_detection_confidence,
-                    min_tracking_confidence)
-    rois = list(rois) if rois is not None else default_rois(DEFAULT_PERSONS)
+    params = check_parameters(rate_hz=rate_hz, max_gap_s=max_gap_s, warn_gap_s=warn_gap_s,
+                              min_visibility=min_visibility,
+                              min_detection_confidence=min_detection_confidence,
+                              min_tracking_confidence=min_tracking_confidence)
+    rois = resolve_rois(rois)
     settings = Settings(pose=True, face=False, min_detection_confidence=min_detection_confidence,
                         min_tracking_confidence=min_tracking_confidence)
     result = run_pass(video, rois, rate_hz=params["rate_hz"], settings=settings)
     return pose_table(result, max_gap_s=max_gap_s, min_visibility=min_visibility, landmarks=landmarks,
                       warn_gap_s=warn_gap_s)
-
-
-def _check(rate_hz: float | None, max_gap_s: float, warn_gap_s: float, min_visibility: float,
-           min_detection_confidence: float, min_tracking_confidence: float) -> dict[str, Any]:
-    from ..errors import ConfigError
-
-    out = {
-        "rate_hz": None if rate_hz is None else check_positive("rate_hz", rate_hz),
-        "max_gap_s": check_positive("max_gap_s", max_gap_s, allow_zero=True),
-        "warn_gap_s": check_positive("warn_gap_s", warn_gap_s, allow_zero=True),
-    }
-    for name, value in (("min_visibility", min_visibility), ("min_detection_confidence", min_detection_confidence),
-                        ("min_tracking_confidence", min_tracking_confidence)):
-        if not 0.0 <= float(value) <= 1.0:
-            raise ConfigError(f"{name} must be between 0 and 1, got {value!r}")
-    return out
 
 
 def pose_table(
@@ -249,23 +239,18 @@ def pose_table(
     warn_gap_s: float = DEFAULT_WARN_GAP_S,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Pose feature table and info from a MediaPipe pass (see :func:`pose`); warns about long detection gaps."""
-    tables, detection, persons_info = [], {}, {}
+    persons = {}
     for person, track in result.tracks.items():
         series, filled, extra = pose_series(track.times_s, track.pose, max_gap_s=max_gap_s,
                                             min_visibility=min_visibility)
         columns = {(person, name): values for name, values in series.items()}
         if landmarks:
-            names = landmark_feature_names()
             flat = filled.reshape(len(track.times_s), -1)
-            for k, name in enumerate(names):
+            for k, name in enumerate(landmark_feature_names()):
                 columns[(person, name)] = flat[:, k]
-        tables.append((track.times_s, columns))
-        detection[person] = report_detection(result, person, track.times_s, series["pose_detected"] > 0, "pose",
-                                             warn_gap_s)
-        persons_info[person] = extra
+        persons[person] = (columns, series["pose_detected"] > 0, extra)
     parameters = {"max_gap_s": max_gap_s, "min_visibility": min_visibility, "landmarks": landmarks,
                   "warn_gap_s": warn_gap_s}
-    info = pass_info(result, "mediapipe_pose",
-                     "mediapipe 0.10.21 solutions.pose, model_complexity=1, tracking mode, no landmark smoothing",
-                     parameters, detection, persons_info)
-    return persons_table(tables), info
+    return pass_features(result, persons, what="pose", warn_gap_s=warn_gap_s, method="mediapipe_pose",
+                         model="mediapipe 0.10.21 solutions.pose, model_complexity=1, tracking mode, no landmark "
+                         "smoothing", parameters=parameters)

@@ -10,8 +10,10 @@ rate, pauses, and response latency. :func:`voice_features` gives the same as a l
 
 from __future__ import annotations
 
+import inspect
+import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,20 +23,27 @@ import pandas as pd
 
 from .. import __version__
 from .._arrays import true_runs
-from .._validate import check_positive
-from ..errors import DyadsyncWarning, EventsError, InputError, NoAudioError
+from .._validate import check_positive, suggest
+from ..errors import (
+    AnalysisError,
+    ConfigError,
+    DyadsyncWarning,
+    InputError,
+    NoAudioError,
+)
 from ..io.audio import Audio, check_not_silent, read_audio
 from ..io.tables import long_table
+from . import _checks as check
+from .clustering import activity_auto
 from .diarize import (
     SpeakerActivity,
-    activity_auto,
     activity_from_channels,
     activity_from_events,
     assign_by_mouth,
-    bridge_gaps,
 )
 from .persons import DEFAULT_PERSONS
 from .pitch import hz_to_semitones, intensity_track, pitch_track
+from .vad import bridge_gaps
 
 #: Per-person features the voice extractor writes to the long feature table.
 FEATURES = ("speaking", "voiced", "f0_hz", "f0_st", "intensity_db")
@@ -135,15 +144,35 @@ def analyse_voice(
 
     Raises
     ------
+    ConfigError
+        For invalid parameters (not two persons, a pitch ceiling below the floor, ...).
     NoAudioError
         No audio stream, silence, or a mono file with ``speakers="channels"``.
     InputError, EventsError
         A turn annotation that cannot be read, names other speakers or runs past the end of the audio.
     """
     step_s = check_positive("step_s", step_s)
-    persons = list(persons)
-    if len(persons) != 2:
-        raise InputError(None, f"voice analysis needs two persons, got {persons}")
+    persons = check.names("persons", persons, n=2)
+    check.path("media", media)
+    if audio is not None:
+        check.path("audio", audio)
+    if not isinstance(speakers, (str, os.PathLike, pd.DataFrame)):
+        raise ConfigError(f"speakers must be 'channels', 'auto', a turn annotation file or an Events table, "
+                          f"got {speakers!r}")
+    if isinstance(channels, (str, bytes)) or not isinstance(channels, Iterable):
+        raise ConfigError(f"channels must be two channel numbers, got {channels!r}")
+    for c in channels:
+        check.integer("channels", c, low=0)
+    if check.positive("ceiling_hz", ceiling_hz) <= check.positive("floor_hz", floor_hz):
+        raise ConfigError(f"ceiling_hz ({ceiling_hz}) must be above floor_hz ({floor_hz})")
+    check.positive("bridge_s", bridge_s, allow_zero=True)
+    check.positive("min_pause_s", min_pause_s, allow_zero=True)
+    if sample_rate_hz is not None:
+        check.integer("sample_rate_hz", sample_rate_hz, low=1)
+    if crosstalk_margin_db is not None:
+        check.positive("crosstalk_margin_db", crosstalk_margin_db, allow_zero=True)
+    if mouth is not None:
+        check.table("mouth", mouth, ("time_s", "person", "feature", "value"))
     source = Path(audio) if audio is not None else Path(media)
     probe = read_audio(source, sample_rate=None, on_silent="raise") if sample_rate_hz is None else None
     snd = probe if probe is not None else _read_for_analysis(source, sample_rate_hz)
@@ -201,7 +230,7 @@ def analyse_voice(
             activity = _order(activity.renamed(mapping), persons)
             info["speakers"] = {"method": "auto", "mapping": mapping, **activity.info}
         else:
-            events, where = _turn_events(speakers, snd.duration_s + t0)
+            events, where = _turn_events(speakers)
             activity = activity_from_events(events, times, persons, duration_s=snd.duration_s + t0, path=where)
             info["speakers"] = {"method": "annotation", **activity.info}
         one = activity.active.sum(axis=1) == 1
@@ -232,6 +261,10 @@ def voice_features(media: str | Path, **kwargs: Any) -> tuple[pd.DataFrame, dict
     info : dict
         As :attr:`VoiceAnalysis.info`, plus the turn table's size.
     """
+    unknown = sorted(set(kwargs) - set(inspect.signature(analyse_voice).parameters))
+    if unknown:
+        hint = suggest(unknown[0], inspect.signature(analyse_voice).parameters)
+        raise ConfigError(f"voice_features got unknown parameter(s) {', '.join(unknown)}{hint}")
     result = analyse_voice(media, **kwargs)
     return result.features(), result.info
 
@@ -255,7 +288,8 @@ def _order(activity: SpeakerActivity, persons: Sequence[str]) -> SpeakerActivity
     return SpeakerActivity(activity.times_s, list(persons), activity.active[:, idx], activity.method, activity.info)
 
 
-def _turn_events(speakers: str | Path | pd.DataFrame, duration_s: float) -> tuple[pd.DataFrame, Any]:
+def _turn_events(speakers: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, Any]:
+    """The turn annotation and what to call it in messages (turns past the audio are checked by the attribution)."""
     from ..io.events import read_events
 
     if isinstance(speakers, pd.DataFrame):
@@ -263,20 +297,7 @@ def _turn_events(speakers: str | Path | pd.DataFrame, duration_s: float) -> tupl
     path = Path(speakers)
     if not path.exists():
         raise InputError(path, "file not found: --speakers takes 'channels', 'auto' or a turn annotation file")
-    try:
-        events = read_events(path, on_outside="raise", duration_s=None)
-    except EventsError:
-        raise
-    past = events[events["onset_s"] >= duration_s + 0.5]
-    if len(past):
-        first = past.iloc[0]
-        raise EventsError(
-            path,
-            f"{first['source']}: turn at {first['onset_s']:.2f} s starts after the end of the audio "
-            f"({duration_s:.2f} s); {len(past)} turn(s) affected. The annotation is longer than the audio: check "
-            "that it belongs to this recording",
-        )
-    return events, path
+    return read_events(path, on_outside="raise", duration_s=None), path
 
 
 def _prosody_table(times: np.ndarray, persons: Sequence[str], active: np.ndarray, f0: np.ndarray,
@@ -296,6 +317,7 @@ def _prosody_table(times: np.ndarray, persons: Sequence[str], active: np.ndarray
 
 def prosody_to_features(prosody: pd.DataFrame) -> pd.DataFrame:
     """Long feature table (``time_s``, ``person``, ``feature``, ``value``) from a prosody table."""
+    check.table("prosody", prosody, ("time_s", "speaker", *FEATURES))
     columns = {}
     times = None
     for person, grp in prosody.groupby("speaker", observed=True, sort=False):
@@ -308,10 +330,14 @@ def prosody_to_features(prosody: pd.DataFrame) -> pd.DataFrame:
 
 def features_to_prosody(features: pd.DataFrame) -> pd.DataFrame:
     """The prosody table back from a long feature table holding the voice features (inverse of the above)."""
+    check.table("features", features, ("time_s", "person", "feature", "value"))
     sub = features[features["feature"].isin(FEATURES)]
     wide = sub.pivot_table(index=["time_s", "person"], columns="feature", values="value", observed=True,
                            dropna=False).reset_index()
     wide.columns.name = None
+    missing = [f for f in FEATURES if f not in wide.columns]
+    if missing:
+        raise AnalysisError(f"the feature table lacks the voice feature(s) {', '.join(missing)}")
     wide = wide.rename(columns={"person": "speaker"})
     for col in ("speaking", "voiced"):
         wide[col] = wide[col].fillna(0).astype(bool)
@@ -348,6 +374,11 @@ def turn_table(
     DataFrame
         Columns :data:`TURN_COLUMNS` (see docs/codebook.md), sorted by onset.
     """
+    check.table("prosody", prosody, ("time_s", "speaker", "speaking", "f0_hz", "intensity_db"))
+    check.positive("bridge_s", bridge_s, allow_zero=True)
+    check.positive("min_pause_s", min_pause_s, allow_zero=True)
+    check.real("silence_db", silence_db)
+    check.real("min_dip_db", min_dip_db)
     rows = []
     for speaker, grp in prosody.groupby("speaker", observed=True, sort=False):
         grp = grp.sort_values("time_s")
@@ -426,6 +457,11 @@ def syllable_nuclei(
     -------
     ndarray of bool, shape (n,)
     """
+    n = check.samples("intensity_db", intensity_db).size
+    check.samples("f0_hz", f0_hz, length=n)
+    check.samples("speaking", speaking, length=n)
+    check.real("silence_db", silence_db)
+    check.real("min_dip_db", min_dip_db)
     lv = np.where(speaking, np.asarray(intensity_db, float), np.nan)
     out = np.zeros(lv.size, bool)
     if not np.isfinite(lv).any():
