@@ -342,4 +342,5 @@ def test_sample_manifest_batch_report(tmp_path):
     assert main(["batch", str(SAMPLE / "manifest.csv"), "--out", str(tmp_path / "b"), "--quiet"]) == 0
     assert (tmp_path / "b" / "batch_report.html").is_file()
     record = json.loads((tmp_path / "b" / "batch.json").read_text())
-    assert record["n_done"] == 1 and record["n_failed"] == 0
+    assert record["n_complete"] == 1 and record["n_failed"] == 0
+    assert json.loads((tmp_path / "b" / "batch_timings.json").read_text())["n_done"] == 1

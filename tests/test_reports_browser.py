@@ -7,6 +7,8 @@ import shutil
 
 import pytest
 
+from dyadsync.report._html import element_id
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
 
@@ -54,7 +56,8 @@ def check_figures(page, expected_ids):
 
 def test_session_report_in_browser(browser, sample_run):
     page, problems = open_page(browser, sample_run.report)
-    check_figures(page, ["timeline-motion_energy", "heatmap-motion_energy", "event-locked-motion_energy-MoM", "qc-motion"])
+    check_figures(page, [element_id("timeline", "motion_energy"), element_id("heatmap", "motion_energy"),
+                         element_id("event-locked", "", "motion_energy", "MoM"), element_id("qc-motion")])
     assert page.title() == "dyadsync session report"
     assert problems == []
     page.close()
@@ -66,13 +69,13 @@ def test_batch_report_in_browser_links_to_session_reports(browser, tmp_path):
 
     result = run_batch(SAMPLE / "manifest.csv", tmp_path / "batch", quiet=True)
     page, problems = open_page(browser, result.report)
-    check_figures(page, ["forest-motion_energy-MoM"])
+    check_figures(page, [element_id("forest", "motion_energy", "MoM")])
     link = page.query_selector('a[href$="report.html"]')
     assert link is not None
     link.click()
     page.wait_for_load_state("load")
     assert page.url.endswith("sessions/sample01/report.html")
-    check_figures(page, ["timeline-motion_energy"])
+    check_figures(page, [element_id("timeline", "motion_energy")])
     assert problems == []
     page.close()
 
@@ -89,7 +92,7 @@ def test_batch_report_across_dyads_in_browser(browser, tmp_path):
     result = run_batch(tmp_path / "m.csv", tmp_path / "batch", quiet=True)
     assert not result.failed
     page, problems = open_page(browser, result.report)
-    check_figures(page, ["forest-motion_energy-MoM", "grand-average-motion_energy-MoM"])
+    check_figures(page, [element_id("forest", "motion_energy", "MoM"), element_id("grand-average", "motion_energy", "MoM")])
     headings = [h.inner_text() for h in page.query_selector_all("h3")]
     for heading in ("Moments tests combined across dyads", "Epoch-level mixed model",
                     "Grand-average event-locked curves", "Real dyads against pseudo-dyads"):

@@ -18,7 +18,7 @@ from dyadsync.errors import DyadsyncError
 
 #: Public functions and classes of the synchrony modules that the package does not export, and why.
 NOT_EXPORTED = {
-    "wcc.check_summary": "validator of the summary option, for configuration code",
+    "params.check_summary": "validator of the summary option, for configuration code",
     "indices.segment_ccf": "SUSY's per-segment building block (R's ccf for every pair of segments)",
 }
 

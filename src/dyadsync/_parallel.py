@@ -81,14 +81,15 @@ def die_with_parent(parent_pid: int | None = None) -> None:
         os._exit(1)
 
 
-def guarded_child(payload: bytes, parent_pid: int) -> None:
+def guarded_child(payload: bytes, parent_pid: int, *handles: Any) -> None:
     """The target of a spawned worker: :func:`die_with_parent` before anything is imported, then the work.
 
     ``payload`` is ``pickle.dumps((function, args))``, unpickled only afterwards, because unpickling imports the
-    modules the work needs.
+    modules the work needs; ``handles`` (pipe ends, which only the process machinery can hand over) follow the
+    args.
     """
     die_with_parent(parent_pid)
     import pickle
 
     function, args = pickle.loads(payload)
-    function(*args)
+    function(*args, *handles)

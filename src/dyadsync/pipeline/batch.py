@@ -204,8 +204,8 @@ def _run_local(
         while queue and len(running) < workers:
             spec = queue.pop(0)
             recv, send = ctx.Pipe(duplex=False)
-            payload = pickle.dumps((target or _child, (spec, str(out), str(cache_root), send)))
-            proc = ctx.Process(target=guarded_child, args=(payload, os.getpid()), daemon=True,
+            payload = pickle.dumps((target or _child, (spec, str(out), str(cache_root))))
+            proc = ctx.Process(target=guarded_child, args=(payload, os.getpid(), send), daemon=True,
                                name=f"dyadsync-{spec.id}")
             proc.start()
             send.close()

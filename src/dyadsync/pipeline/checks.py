@@ -45,16 +45,10 @@ def check_session(config: PipelineConfig, meta: VideoInfo, rois: list[ROI], *, w
         return problems
     s, m = config.synchrony, config.moments
     stages = config.pipeline.stages
-    if s.features and s.window_s + 2 * s.max_lag_s > duration:
+    if s.features and s.window_s > duration:
         problems.append(
-            f"[synchrony] window_s = {s.window_s:g} s plus twice max_lag_s = {s.max_lag_s:g} s is longer than the "
-            f"video ({duration:.1f} s): set [synchrony] window_s and max_lag_s so that window_s + 2 * max_lag_s "
-            f"< {duration:.1f}"
-        )
-    if "voice" in stages and config.voice.arousal and config.voice.arousal_window_s > duration:
-        problems.append(
-            f"[voice] arousal_window_s = {config.voice.arousal_window_s:g} s is longer than the video "
-            f"({duration:.1f} s): shorten it or set [voice] arousal = false"
+            f"[synchrony] window_s = {s.window_s:g} s is longer than the video ({duration:.1f} s): no window fits; "
+            f"set [synchrony] window_s below {duration:.1f}"
         )
     if not with_events or "moments" not in stages:
         return problems

@@ -44,7 +44,8 @@ _EXPORTS = {
     "global_index": "wcc",
     "sync_table": "wcc",
     "empty_sync_table": "wcc",
-    "SUMMARY_CHOICES": "wcc",
+    "SUMMARY_CHOICES": "params",
+    "WCCParams": "params",
     "SUMMARY_COLUMNS": "wcc",
     "SYNC_COLUMNS": "wcc",
     "Z_CLIP": "_corr",
@@ -74,7 +75,7 @@ _EXPORTS = {
 }
 
 #: The public modules, reachable as attributes (``dyadsync.synchrony.wcc``) as when they were imported eagerly.
-_MODULES = ("entrainment", "indices", "peaks", "results", "rmea", "shift", "significance", "surrogates", "wcc")
+_MODULES = ("entrainment", "indices", "params", "peaks", "results", "rmea", "shift", "significance", "surrogates", "wcc")
 
 __all__ = sorted(_EXPORTS)
 
