@@ -18,6 +18,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import DyadsyncError, DyadsyncWarning
@@ -154,6 +155,18 @@ def _cmd_moments(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _command(sub: Any, func: Any, name: str, *, help: str, description: str, out: str | None = "output folder (created)",
+             quiet: str | None = "no progress messages") -> argparse.ArgumentParser:
+    """A subcommand running ``func``, with the ``--out`` and ``-q`` options most commands share (None: without)."""
+    parser = sub.add_parser(name, help=help, description=description)
+    parser.set_defaults(func=func)
+    if out:
+        parser.add_argument("--out", type=Path, required=True, help=out)
+    if quiet:
+        parser.add_argument("-q", "--quiet", action="store_true", help=quiet)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``dyadsync`` command, one subcommand per task."""
     parser = argparse.ArgumentParser(
@@ -163,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dyadsync {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser(
+    run = _command(sub, _cmd_run,
         "run",
         help="run a pipeline on one session video",
         description="Extract features from VIDEO, compute synchrony, relate it to the coded moments in --codes, "
@@ -171,12 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("video", type=Path, help="session video (static camera, two persons)")
     run.add_argument("--codes", type=Path, help="coded events: CSV (seconds or mm:ss) or ELAN .eaf")
-    run.add_argument("--out", type=Path, required=True, help="output folder (created)")
     run.add_argument("--pipeline", type=Path, help="pipeline TOML (default: the built-in body_mea pipeline)")
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
-    run.set_defaults(func=_cmd_run)
 
-    voice = sub.add_parser(
+    voice = _command(sub, _cmd_voice,
         "voice",
         help="prosody per person and the turn table of a session's sound",
         description="Attribute speech to the two persons, then write per-frame prosody (prosody.parquet: f0, "
@@ -191,19 +201,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="names of person A and B (default: left right)")
     voice.add_argument("--channels", nargs=2, type=int, default=[0, 1], metavar=("CH_A", "CH_B"),
                        help="channel of A and of B for --speakers channels (default: 0 1)")
-    voice.add_argument("--out", type=Path, required=True, help="output folder (created)")
-    voice.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
-    voice.set_defaults(func=_cmd_voice)
 
-    batch = sub.add_parser(
+    batch = _command(sub, _cmd_batch,
         "batch",
         help="run a pipeline on every session of a manifest (resumable)",
         description="Process every session named by MANIFEST (a CSV or TOML manifest, or a folder of videos) into "
         "--out: one folder per session, a dataset across sessions, sessions.csv, failures.csv and "
         "batch_report.html. Rerunning resumes: complete sessions are skipped. Exit status 1 when a session failed.",
+        out="batch output folder (created)", quiet="one line per session instead of progress bars",
     )
     batch.add_argument("manifest", type=Path, help="manifest (.csv or .toml) or a folder of videos")
-    batch.add_argument("--out", type=Path, required=True, help="batch output folder (created)")
     batch.add_argument("--pipeline", type=Path, help="default pipeline TOML for sessions that name none")
     batch.add_argument("--glob", default="*.mp4", help="video pattern when MANIFEST is a folder (default *.mp4)")
     batch.add_argument("--workers", type=int, help="sessions at once on this machine (default: all cores)")
@@ -211,10 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)")
     engine.add_argument("--dask-local", type=int, metavar="N", help="start a local Dask cluster of N workers")
     batch.add_argument("--retry-failed", action="store_true", help="retry sessions that failed in an earlier run")
-    batch.add_argument("-q", "--quiet", action="store_true", help="one line per session instead of progress bars")
-    batch.set_defaults(func=_cmd_batch)
 
-    mea = sub.add_parser(
+    mea = _command(sub, _cmd_mea,
         "mea",
         help="synchrony of existing MEA files (rMEA format), with pseudo-dyad surrogates",
         description="Windowed cross-lagged correlation of MEA files (two columns: person A, person B; rMEA "
@@ -240,24 +245,20 @@ def build_parser() -> argparse.ArgumentParser:
     mea.add_argument("--keep-roles", action="store_true", help="pseudo-dyads pair only A with B")
     mea.add_argument("--seed", type=int, default=0, help="seed of the pseudo-dyad draw (default 0)")
     mea.add_argument("--no-figures", action="store_true", help="write no figures")
-    mea.add_argument("--out", type=Path, required=True, help="output folder (created)")
-    mea.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
-    mea.set_defaults(func=_cmd_mea)
 
-    preview = sub.add_parser(
+    preview = _command(sub, _cmd_roi_preview,
         "roi-preview",
         help="write one annotated frame showing the persons' ROIs and head regions",
         description="Draw each person's region of interest (from --pipeline, default: left and right halves), the "
         "pose found in it and the head region the face stage would use, on one frame of VIDEO, and write it as a "
         "PNG. This is the only dyadsync output that contains a video frame: use it to set up ROIs for a new camera.",
+        out="PNG file to write", quiet=None,
     )
     preview.add_argument("video", type=Path, help="session video")
-    preview.add_argument("--out", type=Path, required=True, help="PNG file to write")
     preview.add_argument("--pipeline", type=Path, help="pipeline TOML whose [persons] ROIs to draw")
     preview.add_argument("--time", type=float, help="time of the frame in seconds (default: middle of the video)")
-    preview.set_defaults(func=_cmd_roi_preview)
 
-    moments = sub.add_parser(
+    moments = _command(sub, _cmd_moments,
         "moments",
         help="test synchrony around coded moments in finished runs (one or many sessions)",
         description="Read finished run folders (written by `dyadsync run`), their coded moments and run every "
@@ -277,7 +278,6 @@ def build_parser() -> argparse.ArgumentParser:
                          "their congruence, high/low segments (analysed as events) and relation to synchrony")
     moments.add_argument("--raters", nargs=2, default=["client", "therapist"], metavar=("A", "B"),
                          help="the two raters' columns in the dial files (default: client therapist)")
-    moments.add_argument("--out", type=Path, required=True, help="output folder (created)")
     moments.add_argument("--dyads", nargs="+", metavar="LABEL",
                          help="dyad of each run folder, in order (sessions of one dyad share a label); default: "
                          "each folder its own dyad")
@@ -287,8 +287,6 @@ def build_parser() -> argparse.ArgumentParser:
     moments.add_argument("--no-report", action="store_true", help="write the tables only, no moments_report.html")
     moments.add_argument("--session-figures", type=int, default=6, metavar="N",
                          help="draw each session's figures in the report only up to N sessions (default 6)")
-    moments.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
-    moments.set_defaults(func=_cmd_moments)
     return parser
 
 

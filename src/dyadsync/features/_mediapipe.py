@@ -36,10 +36,9 @@ import numpy as np
 import pandas as pd
 
 from .._parallel import max_threads, release_memory
-from .._validate import check_positive
+from .._validate import check_path, check_positive
 from ..errors import AnalysisError, ConfigError, DyadsyncWarning, InputError
 from ..io.video import DecodeStats, VideoInfo, iter_frames, probe_video
-from . import _checks as check
 from ._output import persons_table, video_info
 from .face_geometry import FACE_COLUMNS, camera_matrix, face_measurements
 from .persons import ROI, head_region
@@ -430,7 +429,7 @@ def run_pass(
         if not model.is_file() or model.suffix != ".task":
             raise InputError(model, "is not a MediaPipe .task model file; give the path of a face_landmarker.task "
                              "you obtained yourself (dyadsync never downloads models), or leave it empty")
-    meta = probe_video(check.path("video", video))
+    meta = probe_video(check_path("video", video))
     boxes = {r.name: r.to_pixels(meta.width, meta.height) for r in rois}
     duration = meta.duration_s or (meta.n_frames or 0) / meta.fps or 60.0
     capacity = int(duration * min(rate_hz or meta.fps, meta.fps)) + 16  # stride decoding never exceeds the fps

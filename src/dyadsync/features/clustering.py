@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_positive
+from .._validate import check_array, check_integer, check_names, check_positive, check_real
 from ..errors import DyadsyncWarning
-from . import _checks as check
 from ._signal import frames
 from .diarize import SpeakerActivity
 from .pitch import intensity_track
@@ -148,18 +147,18 @@ def activity_auto(
         0.6 a warning says the attribution is unreliable), ``separation`` (mean cosine similarity of the segments
         within the final speakers minus between them), the number of segments and of resegmentation passes.
     """
-    check.samples("y", y)
-    check.positive("sample_rate", sample_rate)
-    check.samples("times_s", times_s)
+    check_array("y", y)
+    check_positive("sample_rate", sample_rate)
+    check_array("times_s", times_s)
     if intensity_db is not None:
-        check.samples("intensity_db", intensity_db, length=np.size(times_s))
-    speakers = check.names("speakers", speakers, n=2)
-    check.real("switch_penalty", switch_penalty)
-    check.real("pause_penalty", pause_penalty)
-    check.integer("n_ceps", n_ceps, low=1)
-    check.positive("min_turn_s", min_turn_s)
-    check.integer("n_components", n_components, low=1)
-    check.integer("max_iter", max_iter, low=1)
+        check_array("intensity_db", intensity_db, length=np.size(times_s))
+    speakers = check_names("speakers", speakers, n=2)
+    check_real("switch_penalty", switch_penalty)
+    check_real("pause_penalty", pause_penalty)
+    check_integer("n_ceps", n_ceps, low=1)
+    check_positive("min_turn_s", min_turn_s)
+    check_integer("n_components", n_components, low=1)
+    check_integer("max_iter", max_iter, low=1)
     segment_s = check_positive("segment_s", segment_s)
     adjacency_s = check_positive("adjacency_s", adjacency_s)
     t = np.asarray(times_s, float)

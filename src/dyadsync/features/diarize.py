@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .._arrays import true_runs
+from .._validate import check_array, check_names, check_positive, check_real, check_table
 from ..errors import (
     AnalysisError,
     ConfigError,
@@ -38,7 +39,6 @@ from ..errors import (
     EventsError,
     InputError,
 )
-from . import _checks as check
 from .vad import bridge_gaps, voice_activity
 
 
@@ -110,12 +110,12 @@ def activity_from_channels(
     -------
     SpeakerActivity
     """
-    speakers = check.names("speakers", speakers)
-    check.samples("levels_db", levels_db, ndim=2)
-    check.samples("times_s", times_s, length=np.shape(levels_db)[-1])
-    check.positive("step_s", step_s)
+    speakers = check_names("speakers", speakers)
+    check_array("levels_db", levels_db, ndim=2)
+    check_array("times_s", times_s, length=np.shape(levels_db)[-1])
+    check_positive("step_s", step_s)
     if crosstalk_margin_db is not None:
-        check.positive("crosstalk_margin_db", crosstalk_margin_db, allow_zero=True)
+        check_positive("crosstalk_margin_db", crosstalk_margin_db, allow_zero=True)
     levels = np.asarray(levels_db, dtype=float)
     if levels.ndim != 2 or levels.shape[0] != len(speakers):
         raise AnalysisError(f"levels_db must have one row per speaker ({len(speakers)}), got shape {levels.shape}")
@@ -192,15 +192,15 @@ def activity_from_events(
     InputError
         When the annotation holds no turns or its codes cannot be mapped to the persons.
     """
-    check.table("events", events, ("onset_s", "offset_s", "code"))
-    check.samples("times_s", times_s)
-    speakers = check.names("speakers", speakers)
+    check_table("events", events, ("onset_s", "offset_s", "code"))
+    check_array("times_s", times_s)
+    speakers = check_names("speakers", speakers)
     if len(speakers) < 2 and mapping is None:
         raise ConfigError(f"speakers must name the two persons (A, B), got {speakers!r}")
     if mapping is not None and not isinstance(mapping, Mapping):
         raise ConfigError(f"mapping must map codes to persons, got {mapping!r}")
     if duration_s is not None:
-        check.positive("duration_s", duration_s, allow_zero=True)
+        check_positive("duration_s", duration_s, allow_zero=True)
     if events.empty:
         raise InputError(path, "the turn annotation holds no turns")
     codes = list(dict.fromkeys(events.sort_values("onset_s")["code"].astype(str)))
@@ -287,11 +287,11 @@ def assign_by_mouth(
     """
     if not isinstance(activity, SpeakerActivity):
         raise ConfigError(f"activity must be a SpeakerActivity, got {type(activity).__name__}")
-    check.table("features", features, ("time_s", "person", "feature", "value"))
-    persons = check.names("persons", persons)
+    check_table("features", features, ("time_s", "person", "feature", "value"))
+    persons = check_names("persons", persons)
     if not isinstance(feature, str):
         raise ConfigError(f"feature must be a feature name, got {feature!r}")
-    check.positive("smooth_s", smooth_s)
+    check_positive("smooth_s", smooth_s)
     if len(activity.speakers) != 2 or len(persons) != 2:
         raise AnalysisError("mouth-based assignment needs exactly two speakers and two persons")
     sub = features[features["feature"].astype(str) == feature]
@@ -350,8 +350,8 @@ def activity_segments(activity: SpeakerActivity, *, bridge_s: float = 1.0, min_s
     """
     if not isinstance(activity, SpeakerActivity):
         raise ConfigError(f"activity must be a SpeakerActivity, got {type(activity).__name__}")
-    check.positive("bridge_s", bridge_s, allow_zero=True)
-    check.positive("min_s", min_s, allow_zero=True)
+    check_positive("bridge_s", bridge_s, allow_zero=True)
+    check_positive("min_s", min_s, allow_zero=True)
     step = activity.step_s
     rows = []
     for k, speaker in enumerate(activity.speakers):
@@ -397,15 +397,15 @@ def diarization_error_rate(
         ``scored_s``, ``mapping`` (hypothesis -> reference speaker).
     """
     for name, segments in (("reference", reference), ("hypothesis", hypothesis)):
-        check.table(name, segments, ("onset_s", "offset_s"))
+        check_table(name, segments, ("onset_s", "offset_s"))
         if "speaker" not in segments.columns and "code" not in segments.columns:
             raise AnalysisError(f"{name} needs a speaker (or code) column")
-    check.positive("collar_s", collar_s, allow_zero=True)
-    check.positive("resolution_s", resolution_s)
+    check_positive("collar_s", collar_s, allow_zero=True)
+    check_positive("resolution_s", resolution_s)
     if uem is not None:
         if isinstance(uem, (str, bytes)) or not isinstance(uem, Sequence) or len(uem) != 2:
             raise ConfigError(f"uem must be (start_s, end_s), got {uem!r}")
-        start, end = (check.real("uem", v, low=0.0) for v in uem)
+        start, end = (check_real("uem", v, low=0.0) for v in uem)
         if end <= start:
             raise ConfigError(f"uem must end after it starts, got {uem!r}")
     from scipy.optimize import linear_sum_assignment

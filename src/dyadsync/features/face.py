@@ -22,9 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import check_option
+from .._validate import check_array, check_option, check_positive
 from ..errors import AnalysisError, ConfigError
-from . import _checks as check
 from ._mediapipe import (
     BLENDSHAPES,
     Pass,
@@ -83,10 +82,10 @@ def face_series(
     info : dict
         Median inter-ocular distance in pixels, median eye openness, interpolated frame count.
     """
-    n = check.samples("times_s", times_s).size
-    if check.samples("rows", rows, ndim=2).shape != (n, len(FACE_COLUMNS)):
+    n = check_array("times_s", times_s).size
+    if check_array("rows", rows, ndim=2).shape != (n, len(FACE_COLUMNS)):
         raise AnalysisError(f"rows must have shape ({n}, {len(FACE_COLUMNS)}) for {n} times, got {np.shape(rows)}")
-    check.positive("max_gap_s", max_gap_s, allow_zero=True)
+    check_positive("max_gap_s", max_gap_s, allow_zero=True)
     times_s = np.asarray(times_s, float)
     rows = np.asarray(rows, float)
     detected = np.isfinite(rows[:, _C["yaw_deg"]])

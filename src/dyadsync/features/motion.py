@@ -21,11 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import check_positive
+from .._validate import check_path, check_positive
 from ..errors import ConfigError
 from ..io.tables import SCENE, long_table
 from ..io.video import DecodeStats, iter_frames, probe_video
-from . import _checks as check
 from ._output import video_info
 from .persons import ROI, resolve_rois
 
@@ -119,11 +118,11 @@ def motion_energy(
     luma_jump = check_positive("luma_jump", luma_jump)
     camera_pct = check_positive("camera_pct", camera_pct)
     quiet_s = check_positive("quiet_s", quiet_s)
-    check.positive("background_pct", background_pct)
+    check_positive("background_pct", background_pct)
     if background is not None and not isinstance(background, ROI):
         raise ConfigError(f"background must be an ROI or None, got {background!r}")
     rois = resolve_rois(rois)
-    meta = probe_video(check.path("video", video))
+    meta = probe_video(check_path("video", video))
     boxes = [r.to_pixels(meta.width, meta.height) for r in rois]
     bg_box = background.to_pixels(meta.width, meta.height) if background is not None else None
     areas = np.array([(x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes], dtype=float)

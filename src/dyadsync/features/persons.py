@@ -12,9 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._validate import check_option
+from .._validate import check_array, check_names, check_option, check_positive, check_real
 from ..errors import AnalysisError, ConfigError
-from . import _checks as check
 
 #: Default person names, in A, B order.
 DEFAULT_PERSONS = ("left", "right")
@@ -47,7 +46,7 @@ class ROI:
         if not isinstance(self.name, str) or not self.name:
             raise ConfigError(f"an ROI needs a person name, got {self.name!r}")
         for field_name in ("x", "y", "width", "height"):
-            check.real(f"ROI {self.name!r} {field_name}", getattr(self, field_name))
+            check_real(f"ROI {self.name!r} {field_name}", getattr(self, field_name))
         check_option(f"ROI {self.name!r} units", self.units, ("fraction", "px"))
         if self.width <= 0 or self.height <= 0:
             raise ConfigError(f"ROI {self.name!r} must have a positive width and height, got {self.width}x{self.height}")
@@ -88,7 +87,7 @@ class ROI:
 
 def default_rois(names: Sequence[str] = DEFAULT_PERSONS) -> list[ROI]:
     """Left and right halves of the frame, named after ``names`` (A = left, B = right)."""
-    names = check.names("person names", names)
+    names = check_names("person names", names)
     if len(names) != 2:
         raise ConfigError(f"a dyad has two persons, got {len(names)} names: {list(names)}")
     return [ROI(names[0], 0.0, 0.0, 0.5, 1.0), ROI(names[1], 0.5, 0.0, 0.5, 1.0)]
@@ -136,7 +135,7 @@ def parse_rois(
     list of ROI
         In A, B order.
     """
-    names = check.names("person names", names)
+    names = check_names("person names", names)
     if spec is not None and not isinstance(spec, Mapping):
         raise ConfigError(f"ROIs must be given as {{person: [x, y, width, height]}}, got {spec!r}")
     if not spec:
@@ -198,9 +197,9 @@ def head_region(
     """
     import numpy as np
 
-    check.positive("scale", scale)
-    check.real("min_visibility", min_visibility)
-    lm = check.samples("landmarks", landmarks, ndim=2).astype(float)
+    check_positive("scale", scale)
+    check_real("min_visibility", min_visibility)
+    lm = check_array("landmarks", landmarks, ndim=2).astype(float)
     if lm.shape[0] < 13 or lm.shape[1] < 4:
         raise AnalysisError(f"landmarks must be MediaPipe's 33 pose landmarks x (x, y, z, visibility), got {lm.shape}")
     head = lm[list(HEAD_LANDMARKS)]

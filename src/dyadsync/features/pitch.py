@@ -22,9 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_positive
+from .._validate import check_array, check_integer, check_positive, check_real
 from ..errors import ConfigError
-from . import _checks as check
 from ._signal import frames, segment
 
 #: Frames processed at once (bounds memory for long recordings).
@@ -121,13 +120,13 @@ def pitch_track(
     sr = float(check_positive("sample_rate", sample_rate))
     if ceiling_hz <= floor_hz:
         raise ConfigError(f"ceiling_hz ({ceiling_hz}) must be above floor_hz ({floor_hz})")
-    check.integer("max_candidates", max_candidates, low=2)
-    check.real("silence_threshold", silence_threshold, low=0.0)
-    check.real("voicing_threshold", voicing_threshold, low=0.0)
+    check_integer("max_candidates", max_candidates, low=2)
+    check_real("silence_threshold", silence_threshold, low=0.0)
+    check_real("voicing_threshold", voicing_threshold, low=0.0)
     for name, value in (("octave_cost", octave_cost), ("octave_jump_cost", octave_jump_cost),
                         ("voiced_unvoiced_cost", voiced_unvoiced_cost), ("t0_s", t0_s)):
-        check.real(name, value)
-    check.samples("y", y, ndim=None)
+        check_real(name, value)
+    check_array("y", y, ndim=None)
     from scipy import fft as sfft
 
     ceiling_hz = min(ceiling_hz, 0.5 * sr)
@@ -297,8 +296,8 @@ def intensity_track(
     step_s = check_positive("step_s", step_s)
     floor_hz = check_positive("floor_hz", floor_hz)
     sr = float(check_positive("sample_rate", sample_rate))
-    check.real("t0_s", t0_s)
-    x = check.samples("y", y, ndim=None).ravel()
+    check_real("t0_s", t0_s)
+    x = check_array("y", y, ndim=None).ravel()
     times = frame_times(x.size, sr, step_s, t0_s)
     half = int(np.floor(3.2 / floor_hz * sr))
     u = np.arange(-half, half + 1) / (half + 1)

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validate import check_array, check_positive, check_real
 from ..errors import AnalysisError
-from . import _checks as check
 from ._mediapipe import (
     POSE_LANDMARKS,
     Pass,
@@ -95,11 +95,11 @@ def pose_series(
     info : dict
         ``shoulder_width_px`` (the median used for normalisation) and the number of interpolated frames.
     """
-    n = check.samples("times_s", times_s).size
-    if check.samples("landmarks", landmarks, ndim=3).shape != (n, 33, 4):
+    n = check_array("times_s", times_s).size
+    if check_array("landmarks", landmarks, ndim=3).shape != (n, 33, 4):
         raise AnalysisError(f"landmarks must have shape ({n}, 33, 4) for {n} times, got {np.shape(landmarks)}")
-    check.positive("max_gap_s", max_gap_s, allow_zero=True)
-    check.real("min_visibility", min_visibility)
+    check_positive("max_gap_s", max_gap_s, allow_zero=True)
+    check_real("min_visibility", min_visibility)
     times_s = np.asarray(times_s, float)
     landmarks = np.asarray(landmarks, float)
     detected = np.isfinite(landmarks[:, 0, 0])

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import check_path, check_positive, check_real
 from ..errors import ConfigError
-from . import _checks as check
 from ._mediapipe import HEAD_VISIBILITY, landmarks_px, quiet_mediapipe, silenced_stderr
 from .persons import ROI, head_region, resolve_rois
 
@@ -59,11 +59,11 @@ def roi_preview(
     from ..io.store import atomic_path
     from ..io.video import iter_frames, probe_video
 
-    check.path("out", out)
-    check.positive("head_scale", head_scale)
+    check_path("out", out)
+    check_positive("head_scale", head_scale)
     if time_s is not None:
-        check.real("time_s", time_s)
-    meta = probe_video(check.path("video", video))
+        check_real("time_s", time_s)
+    meta = probe_video(check_path("video", video))
     rois = resolve_rois(rois)
     duration = meta.duration_s or 0.0
     t = duration / 2 if time_s is None else float(time_s)

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from .._arrays import true_runs
+from .._validate import check_array, check_real
 from ..errors import AnalysisError
-from . import _checks as check
 
 
 def fill_short_gaps(times_s: np.ndarray, values: np.ndarray, max_gap_s: float) -> np.ndarray:
@@ -36,7 +36,7 @@ def fill_short_gaps(times_s: np.ndarray, values: np.ndarray, max_gap_s: float) -
         A copy of ``values`` with the short gaps filled.
     """
     _same_length(times_s, 'values', values)
-    check.real("max_gap_s", max_gap_s)
+    check_real("max_gap_s", max_gap_s)
     out = np.array(values, dtype=float, copy=True)
     n = len(times_s)
     if max_gap_s <= 0 or n < 3:
@@ -64,7 +64,7 @@ def missing_ranges(times_s: np.ndarray, detected: np.ndarray, min_s: float = 0.0
     detection), or one sample interval after the last frame when the video ends without one.
     """
     _same_length(times_s, 'detected', detected)
-    check.real("min_s", min_s)
+    check_real("min_s", min_s)
     times_s = np.asarray(times_s, float)
     if len(times_s) == 0:
         return []
@@ -117,6 +117,6 @@ def detection_summary(
 
 def _same_length(times_s: np.ndarray, name: str, values: np.ndarray) -> None:
     """AnalysisError unless ``times_s`` is 1-D and ``values`` has one row per time."""
-    n = check.samples("times_s", times_s).size
-    if check.samples(name, values, ndim=None).shape[:1] != (n,):
+    n = check_array("times_s", times_s).size
+    if check_array(name, values, ndim=None).shape[:1] != (n,):
         raise AnalysisError(f"{name} must have one row per time ({n}), got shape {np.shape(values)}")

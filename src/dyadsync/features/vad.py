@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._arrays import true_runs
-from . import _checks as check
+from .._validate import check_array, check_integer, check_positive, check_real
 
 
 def bridge_gaps(mask: np.ndarray, max_gap: int, *, min_run: int = 0, blocked: np.ndarray | None = None) -> np.ndarray:
@@ -31,8 +31,8 @@ def bridge_gaps(mask: np.ndarray, max_gap: int, *, min_run: int = 0, blocked: np
     -------
     ndarray of bool, shape (n,)
     """
-    check.integer("max_gap", max_gap, low=0)
-    check.integer("min_run", min_run, low=0)
+    check_integer("max_gap", max_gap, low=0)
+    check_integer("min_run", min_run, low=0)
     out = np.asarray(mask, dtype=bool).copy()
     if max_gap > 0:
         s, e = true_runs(~out)
@@ -80,12 +80,12 @@ def voice_activity(
     info : dict
         ``noise_db``, ``speech_db``, ``threshold_db``.
     """
-    check.samples("intensity_db", intensity_db)
-    check.positive("step_s", step_s)
-    check.real("threshold_frac", threshold_frac, low=0.0)
-    check.real("min_snr_db", min_snr_db)
-    check.positive("min_speech_s", min_speech_s, allow_zero=True)
-    check.positive("close_s", close_s, allow_zero=True)
+    check_array("intensity_db", intensity_db)
+    check_positive("step_s", step_s)
+    check_real("threshold_frac", threshold_frac, low=0.0)
+    check_real("min_snr_db", min_snr_db)
+    check_positive("min_speech_s", min_speech_s, allow_zero=True)
+    check_positive("close_s", close_s, allow_zero=True)
     db = np.asarray(intensity_db, dtype=float)
     if db.size == 0:
         return np.zeros(0, bool), {"noise_db": np.nan, "speech_db": np.nan, "threshold_db": np.nan}

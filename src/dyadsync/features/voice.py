@@ -23,7 +23,16 @@ import pandas as pd
 
 from .. import __version__
 from .._arrays import true_runs
-from .._validate import check_positive, suggest
+from .._validate import (
+    check_array,
+    check_integer,
+    check_names,
+    check_path,
+    check_positive,
+    check_real,
+    check_table,
+    suggest,
+)
 from ..errors import (
     AnalysisError,
     ConfigError,
@@ -33,7 +42,6 @@ from ..errors import (
 )
 from ..io.audio import Audio, check_not_silent, read_audio
 from ..io.tables import long_table
-from . import _checks as check
 from .clustering import activity_auto
 from .diarize import (
     SpeakerActivity,
@@ -152,27 +160,27 @@ def analyse_voice(
         A turn annotation that cannot be read, names other speakers or runs past the end of the audio.
     """
     step_s = check_positive("step_s", step_s)
-    persons = check.names("persons", persons, n=2)
-    check.path("media", media)
+    persons = check_names("persons", persons, n=2)
+    check_path("media", media)
     if audio is not None:
-        check.path("audio", audio)
+        check_path("audio", audio)
     if not isinstance(speakers, (str, os.PathLike, pd.DataFrame)):
         raise ConfigError(f"speakers must be 'channels', 'auto', a turn annotation file or an Events table, "
                           f"got {speakers!r}")
     if isinstance(channels, (str, bytes)) or not isinstance(channels, Iterable):
         raise ConfigError(f"channels must be two channel numbers, got {channels!r}")
     for c in channels:
-        check.integer("channels", c, low=0)
-    if check.positive("ceiling_hz", ceiling_hz) <= check.positive("floor_hz", floor_hz):
+        check_integer("channels", c, low=0)
+    if check_positive("ceiling_hz", ceiling_hz) <= check_positive("floor_hz", floor_hz):
         raise ConfigError(f"ceiling_hz ({ceiling_hz}) must be above floor_hz ({floor_hz})")
-    check.positive("bridge_s", bridge_s, allow_zero=True)
-    check.positive("min_pause_s", min_pause_s, allow_zero=True)
+    check_positive("bridge_s", bridge_s, allow_zero=True)
+    check_positive("min_pause_s", min_pause_s, allow_zero=True)
     if sample_rate_hz is not None:
-        check.integer("sample_rate_hz", sample_rate_hz, low=1)
+        check_integer("sample_rate_hz", sample_rate_hz, low=1)
     if crosstalk_margin_db is not None:
-        check.positive("crosstalk_margin_db", crosstalk_margin_db, allow_zero=True)
+        check_positive("crosstalk_margin_db", crosstalk_margin_db, allow_zero=True)
     if mouth is not None:
-        check.table("mouth", mouth, ("time_s", "person", "feature", "value"))
+        check_table("mouth", mouth, ("time_s", "person", "feature", "value"))
     source = Path(audio) if audio is not None else Path(media)
     probe = read_audio(source, sample_rate=None, on_silent="raise") if sample_rate_hz is None else None
     snd = probe if probe is not None else _read_for_analysis(source, sample_rate_hz)
@@ -317,7 +325,7 @@ def _prosody_table(times: np.ndarray, persons: Sequence[str], active: np.ndarray
 
 def prosody_to_features(prosody: pd.DataFrame) -> pd.DataFrame:
     """Long feature table (``time_s``, ``person``, ``feature``, ``value``) from a prosody table."""
-    check.table("prosody", prosody, ("time_s", "speaker", *FEATURES))
+    check_table("prosody", prosody, ("time_s", "speaker", *FEATURES))
     columns = {}
     times = None
     for person, grp in prosody.groupby("speaker", observed=True, sort=False):
@@ -330,7 +338,7 @@ def prosody_to_features(prosody: pd.DataFrame) -> pd.DataFrame:
 
 def features_to_prosody(features: pd.DataFrame) -> pd.DataFrame:
     """The prosody table back from a long feature table holding the voice features (inverse of the above)."""
-    check.table("features", features, ("time_s", "person", "feature", "value"))
+    check_table("features", features, ("time_s", "person", "feature", "value"))
     sub = features[features["feature"].isin(FEATURES)]
     wide = sub.pivot_table(index=["time_s", "person"], columns="feature", values="value", observed=True,
                            dropna=False).reset_index()
@@ -374,11 +382,11 @@ def turn_table(
     DataFrame
         Columns :data:`TURN_COLUMNS` (see docs/codebook.md), sorted by onset.
     """
-    check.table("prosody", prosody, ("time_s", "speaker", "speaking", "f0_hz", "intensity_db"))
-    check.positive("bridge_s", bridge_s, allow_zero=True)
-    check.positive("min_pause_s", min_pause_s, allow_zero=True)
-    check.real("silence_db", silence_db)
-    check.real("min_dip_db", min_dip_db)
+    check_table("prosody", prosody, ("time_s", "speaker", "speaking", "f0_hz", "intensity_db"))
+    check_positive("bridge_s", bridge_s, allow_zero=True)
+    check_positive("min_pause_s", min_pause_s, allow_zero=True)
+    check_real("silence_db", silence_db)
+    check_real("min_dip_db", min_dip_db)
     rows = []
     for speaker, grp in prosody.groupby("speaker", observed=True, sort=False):
         grp = grp.sort_values("time_s")
@@ -457,11 +465,11 @@ def syllable_nuclei(
     -------
     ndarray of bool, shape (n,)
     """
-    n = check.samples("intensity_db", intensity_db).size
-    check.samples("f0_hz", f0_hz, length=n)
-    check.samples("speaking", speaking, length=n)
-    check.real("silence_db", silence_db)
-    check.real("min_dip_db", min_dip_db)
+    n = check_array("intensity_db", intensity_db).size
+    check_array("f0_hz", f0_hz, length=n)
+    check_array("speaking", speaking, length=n)
+    check_real("silence_db", silence_db)
+    check_real("min_dip_db", min_dip_db)
     lv = np.where(speaking, np.asarray(intensity_db, float), np.nan)
     out = np.zeros(lv.size, bool)
     if not np.isfinite(lv).any():

@@ -66,27 +66,29 @@ class MotionSection:
 
 
 @dataclass
-class PoseSection:
+class TrackingSection:
+    """What ``[pose]`` and ``[face]`` share: the rate of the MediaPipe pass, gaps, detection thresholds (equal
+    in both, one pass serves both stages)."""
+
     rate_hz: float = 10.0
     max_gap_s: float = 0.5
     warn_gap_s: float = 1.0
-    min_visibility: float = 0.5
-    landmarks: bool = True
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.8
 
 
 @dataclass
-class FaceSection:
-    rate_hz: float = 10.0
-    max_gap_s: float = 0.5
-    warn_gap_s: float = 1.0
+class PoseSection(TrackingSection):
+    min_visibility: float = 0.5
+    landmarks: bool = True
+
+
+@dataclass
+class FaceSection(TrackingSection):
     head_crop_px: int = 192
     head_scale: float = 2.0
     head_pose: str = "pnp"
     blendshapes_model: str = ""
-    min_detection_confidence: float = 0.5
-    min_tracking_confidence: float = 0.8
 
 
 @dataclass

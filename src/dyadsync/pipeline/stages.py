@@ -9,6 +9,7 @@ computes both tables and the second takes its own from this session's runner (ne
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,14 +20,14 @@ from ..errors import ConfigError
 from ..features import ROI, motion_energy
 from ..io.video import VideoInfo
 from .cache import StageCache, stable_hash
-from .config import PipelineConfig
+from .config import PipelineConfig, TrackingSection
 
 #: Feature stages whose failure on their input (no audio track, silence) is a warning when other feature stages
 #: ran: their outputs are left out and the run goes on.
 OPTIONAL_STAGES = ("voice",)
 
 #: Keys of the ``[pose]`` and ``[face]`` sections that must be equal for both to come from one MediaPipe pass.
-SHARED_PASS_KEYS = ("rate_hz", "max_gap_s", "warn_gap_s", "min_detection_confidence", "min_tracking_confidence")
+SHARED_PASS_KEYS = tuple(f.name for f in dataclasses.fields(TrackingSection))
 
 
 @dataclass

@@ -10,9 +10,8 @@ import pandas as pd
 
 from .. import __version__
 from ..io.store import write_text
-from . import figures
-from ._html import figure_html, page_html, table_html
-from .moments import ANALYSIS_LABELS
+from ._html import page_html, table_html
+from .moments import ANALYSIS_LABELS, across_figures_html
 
 
 def write_batch_report(
@@ -102,23 +101,7 @@ def _batch_across_html(across: Mapping[str, pd.DataFrame], notes: Sequence[str])
         parts.append(wide(table_html(mm, left=tuple(x for x in ("feature", "code", "factor", "term", "level",
                                                             "reference", "outcome", "model", "fit_notes")
                                                  if x in mm.columns))))
-    grand = read("grand_average")
-    if grand is not None:
-        parts.append("<h3>Grand-average event-locked curves</h3>")
-        for (feature, code), g in grand.groupby(["feature", "code"], sort=True):
-            n = int(g["n_sessions"].max())
-            parts.append(figure_html(figures.event_locked_figure(g, f"{feature} around {code}: mean of {n} session(s)"),
-                                 "Event-locked average of z-scored synchrony averaged over sessions; grey: 95% band "
-                                 "around the sessions' mean null curve (from their null SDs, sessions independent).",
-                                 "grand-average", feature, code))
-    forest = read("forest")
-    if forest is not None:
-        parts.append("<h3>Forest plots: the event-locked test per session</h3>")
-        for (feature, code), g in forest.groupby(["feature", "code"], sort=True):
-            parts.append(figure_html(figures.forest_figure(g, f"{feature} around {code}: excess z during the events"),
-                                 "Each session's mean z during the events minus the mean under shifted events, with "
-                                 "a 95% interval from the null SD; diamond: inverse-variance weighted combination.",
-                                 "forest", feature, code))
+    parts += across_figures_html(across, "h3")
     pseudo = read("pseudo_dyads")
     if pseudo is not None:
         parts.append("<h3>Real dyads against pseudo-dyads</h3>")

@@ -128,6 +128,29 @@ def moments_figures_html(tables: dict[str, pd.DataFrame], events: pd.DataFrame |
     return parts
 
 
+def across_figures_html(across: dict[str, pd.DataFrame] | Any, heading: str = "h2", prefix: str = "") -> list[str]:
+    """The grand-average curves and forest plots of the across-dyad tables, one figure per feature and code."""
+    parts = []
+    grand = across.get("grand_average")
+    if grand is not None and len(grand):
+        parts.append(f"<{heading}>{prefix}Grand-average event-locked curves</{heading}>")
+        for (feature, code), g in grand.groupby(["feature", "code"], sort=True):
+            n = int(g["n_sessions"].max())
+            parts.append(figure_html(figures.event_locked_figure(g, f"{feature} around {code}: mean of {n} session(s)"),
+                                     "Event-locked average of z-scored synchrony averaged over sessions; grey: 95% "
+                                     "band around the sessions' mean null curve (from their null SDs, sessions "
+                                     "independent).", "grand-average", feature, code))
+    forest = across.get("forest")
+    if forest is not None and len(forest):
+        parts.append(f"<{heading}>{prefix}Forest plots of the event-locked test per session</{heading}>")
+        for (feature, code), g in forest.groupby(["feature", "code"], sort=True):
+            parts.append(figure_html(figures.forest_figure(g, f"{feature} around {code}: excess z during the events"),
+                                     "Each session's mean z during the events minus the mean under shifted events, "
+                                     "with a 95% interval from the null SD; diamond: inverse-variance weighted "
+                                     "combination.", "forest", feature, code))
+    return parts
+
+
 def write_moments_report(
     sessions: pd.DataFrame,
     tables: dict[str, pd.DataFrame],
@@ -176,23 +199,7 @@ def write_moments_report(
         c["analysis"] = [ANALYSIS_LABELS.get(a, a) for a in c["analysis"]]
         parts.append(table_html(c, left=tuple(x for x in ("feature", "code", "analysis", "statistic_name", "direction",
                                                       "alternative") if x in c.columns)))
-    grand = across.get("grand_average")
-    if grand is not None and len(grand):
-        parts.append("<h2>Across dyads: grand-average event-locked curve</h2>")
-        for key, g in grand.groupby(["feature", "code"], sort=False):
-            n = int(g["n_sessions"].max())
-            parts.append(figure_html(figures.event_locked_figure(g, f"{key[0]} around {key[1]}: mean of {n} session(s)"),
-                                 "Event-locked average of z-scored synchrony averaged over sessions; grey: 95% band "
-                                 "around the sessions' mean null curve (from their null SDs, sessions independent).",
-                                 "grand-average", *key))
-    forest = across.get("forest")
-    if forest is not None and len(forest):
-        parts.append("<h2>Across dyads: forest plot</h2>")
-        for key, g in forest.groupby(["feature", "code"], sort=False):
-            parts.append(figure_html(figures.forest_figure(g, f"{key[0]} around {key[1]}: excess z during the events"),
-                                 "Each session's mean z during the events minus the mean under shifted events, with "
-                                 "a 95% interval from the null SD; diamond: inverse-variance weighted combination.",
-                                 "forest", *key))
+    parts += across_figures_html(across, "h2", "Across dyads. ")
     mm = across.get("mixed_model")
     if mm is not None and len(mm):
         parts.append("<h2>Across dyads: epoch-level mixed model</h2>")
