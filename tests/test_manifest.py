@@ -76,7 +76,7 @@ def test_every_problem_is_reported_at_once(files):
     for expected in ("unknown column 'colour'", "codes file", "missing.csv not found", "duplicate session id 's1'",
                      "nope.mp4 not found", "unknown key 'window'", "line 6: no session id"):
         assert expected in msg, expected
-    assert msg.startswith(str(files / "m.csv")) and "problem(s)" in msg
+    assert msg.startswith(str(files / "m.csv")) and "10 problems: (1) " in msg and "\n" not in msg
 
 
 def test_bad_manifest_files(tmp_path):

@@ -225,7 +225,10 @@ def load_manifest(
     if not rows:
         problems.append("no sessions")
     if problems:
-        raise ManifestError(source, f"{len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
+        # one line, every problem in it (numbered when there are several), so a batch stops before any work
+        listed = problems[0] if len(problems) == 1 else f"{len(problems)} problems: " + "; ".join(
+            f"({k}) {p}" for k, p in enumerate(problems, 1))
+        raise ManifestError(source, listed)
     return Manifest(sessions=sessions, source=source)
 
 
