@@ -344,3 +344,61 @@ def test_sample_manifest_batch_report(tmp_path):
     record = json.loads((tmp_path / "b" / "batch.json").read_text())
     assert record["n_complete"] == 1 and record["n_failed"] == 0
     assert json.loads((tmp_path / "b" / "batch_timings.json").read_text())["n_done"] == 1
+
+
+def test_a_real_cluster_in_another_folder_gives_the_same_results(clips, uninterrupted, tmp_path_factory):
+    """A scheduler and two workers started as their own processes, in a folder of their own: the manifest's
+    relative paths must reach them as absolute ones; results byte-identical to the local pool's."""
+    pytest.importorskip("distributed")
+    import socket
+
+    reference, _ = uninterrupted
+    elsewhere = tmp_path_factory.mktemp("cluster_cwd")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False", "PYTHONPATH": os.pathsep.join(sys.path)}
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    procs = [subprocess.Popen([*dask, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], cwd=elsewhere,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        for _ in range(2):
+            procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                                           "--nthreads", "1", "--no-dashboard"], cwd=elsewhere, env=env,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        from distributed import Client
+
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+        out = tmp_path_factory.mktemp("cluster")
+        # the batch's own working folder is the clips' parent: the manifest is given by a relative path
+        cwd = os.getcwd()
+        os.chdir(clips.parent)
+        try:
+            result = run_batch(Path(clips.name) / "manifest.csv", out, scheduler=address, quiet=True)
+        finally:
+            os.chdir(cwd)
+        assert [o.status for o in result.outcomes] == ["done"] * 6, [o.error for o in result.outcomes]
+        assert _files(out) == _files(reference)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+
+
+def test_a_worker_that_cannot_see_an_input_names_it_and_itself(clips, tmp_path):
+    from dyadsync.pipeline.batch import process_session
+    from dyadsync.pipeline.manifest import load_manifest
+
+    (tmp_path / "m.csv").write_text(f"id,video\ns1,{clips / 's01.mp4'}\n")
+    spec = load_manifest(tmp_path / "m.csv").sessions[0]
+    spec.video = tmp_path / "only-on-the-client.mp4"  # as a worker on another machine would see it
+    (tmp_path / "out").mkdir()
+    outcome = process_session(spec, tmp_path / "out", tmp_path / "cache")
+    assert outcome["status"] == "failed" and outcome["error_type"] == "InputError"
+    assert "only-on-the-client.mp4" in outcome["error"] and "not found on" in outcome["error"]
+    assert "same absolute paths" in outcome["error"]
+    missing_out = process_session(spec, tmp_path / "elsewhere", tmp_path / "cache")
+    assert "output folder is not there" in missing_out["error"] and not (tmp_path / "elsewhere").exists()

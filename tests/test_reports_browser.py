@@ -101,3 +101,44 @@ def test_batch_report_across_dyads_in_browser(browser, tmp_path):
     assert "q_value" in text and "pseudo_mean" in text
     assert problems == []
     page.close()
+
+
+#: A code, coder and file name that would run script if any report copied them into its markup.
+XSS = '"><img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+
+
+@pytest.fixture(scope="module")
+def hostile_study(tmp_path_factory):
+    """A clip of the sample coded with XSS as its code and coder, and its run, moments run and batch."""
+    from conftest import SAMPLE
+    from dyadsync.pipeline import analyse_runs, run_batch, run_session
+    from dyadsync.simulate.session import remux_session
+
+    folder = tmp_path_factory.mktemp("hostile")
+    clip = folder / "clip.mp4"
+    remux_session(SAMPLE / "dyad_session.mp4", clip, start_s=10.0, duration_s=40.0)
+    quoted = XSS.replace('"', '""')
+    codes = folder / "codes.csv"
+    codes.write_text(f'onset,offset,code,coder\n5,12,"{quoted}","{quoted}"\n20,27,"{quoted}","{quoted}"\n')
+    fast = folder / "fast.toml"
+    fast.write_text("[moments]\nn_shifts = 199\nn_random = 199\ntmin_s = -5\ntmax_s = 5\nepoch_s = 4\n")
+    run = run_session(clip, folder / "run", codes=codes, pipeline=fast)
+    analyse_runs([folder / "run"], folder / "moments")
+    (folder / "manifest.csv").write_text(
+        f'id,dyad,video,codes,pipeline\ns1,"{quoted}",clip.mp4,codes.csv,fast.toml\n'
+        f's2,d2,clip.mp4,codes.csv,fast.toml\n')
+    batch = run_batch(folder / "manifest.csv", folder / "batch", workers=2, quiet=True, progress=False)
+    return {"session": run.report, "moments": folder / "moments" / "moments_report.html", "batch": batch.report}
+
+
+@pytest.mark.parametrize("kind", ["session", "moments", "batch"])
+def test_input_strings_render_as_text_never_as_markup(browser, hostile_study, kind):
+    page, problems = open_page(browser, hostile_study[kind])
+    assert page.evaluate("window.__xss") is None  # neither the onerror handler nor the script ran
+    assert page.query_selector_all("img") == [] and page.query_selector_all("script") == []
+    for element in page.query_selector_all("[id]"):
+        assert "<" not in element.get_attribute("id") and '"' not in element.get_attribute("id")
+    assert XSS in page.inner_text("body")  # shown, as text
+    csp = page.query_selector('meta[http-equiv="Content-Security-Policy"]').get_attribute("content")
+    assert "default-src 'none'" in csp and "script-src 'none'" in csp
+    assert problems == []
