@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -181,3 +182,19 @@ def test_every_synchrony_table_has_the_same_columns():
     empty = analyse_features(feats.iloc[:0], None, config_from_dict({"persons": {"names": persons}})).synchrony
     assert list(full.columns) == list(empty.columns) == list(SYNC_COLUMNS)
     assert {"peak_lag_s", "peak_sync"} <= set(empty.columns) and full["peak_sync"].notna().any()
+
+
+def test_run_json_records_inputs_relative_to_the_run_folder(sample_run, sample_video):
+    """A run folder can be shared: its record says where the inputs are relative to it, never on this machine."""
+    import json
+
+    from dyadsync.pipeline.layout import resolve_recorded
+
+    record = json.loads((sample_run.out_dir / "run.json").read_text())
+    for path in [record["inputs"]["video"]["path"], record["pipeline"]["source"],
+                 *[c["path"] for c in record["inputs"]["codes"]]]:
+        assert not Path(path).is_absolute(), path
+    assert resolve_recorded(record["inputs"]["video"]["path"], sample_run.out_dir) == sample_video.resolve()
+    html = sample_run.report.read_text()
+    for folder in (ROOT, sample_run.out_dir):  # absolute paths of this machine: none (relative ones may pass by)
+        assert not re.search(r"(?<!\.\.)" + re.escape(str(folder)), html), folder

@@ -38,7 +38,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"[dyadsync] {msg}", file=sys.stderr)
 
-    result = run_session(args.video, args.out, codes=args.codes, pipeline=args.pipeline, progress=progress)
+    result = run_session(args.video, args.out, codes=args.codes, pipeline=args.pipeline, progress=progress,
+                         absolute_paths=args.absolute_paths)
     print(result.report.resolve() if result.report.exists() else result.out_dir.resolve())
     return 0
 
@@ -185,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("video", type=Path, help="session video (static camera, two persons)")
     run.add_argument("--codes", type=Path, help="coded events: CSV (seconds or mm:ss) or ELAN .eaf")
     run.add_argument("--pipeline", type=Path, help="pipeline TOML (default: the built-in body_mea pipeline)")
+    run.add_argument("--absolute-paths", action="store_true",
+                     help="record the inputs' absolute paths in run.json and the report (default: relative to --out)")
 
     voice = _command(sub, _cmd_voice,
         "voice",
