@@ -300,3 +300,14 @@ def test_count_of_cases():
     readers = len(io_cases.CASES)
     here = len(PIPELINES) + 3 + 1 + len(MEDIA) + 4 + len(MANIFESTS) + 1 + 3
     assert readers + here >= 100, (readers, here)
+
+
+def test_every_problem_before_any_decoding_at_once(inputs, tmp_path, capsys):
+    """A pipeline that does not fit the video and codes past its end: both named in the one error line."""
+    pipeline = tmp_path / "p.toml"
+    pipeline.write_text("[synchrony]\nwindow_s = 25\nmax_lag_s = 3\n")
+    codes = tmp_path / "late.csv"
+    codes.write_text("onset,offset,code\n4,8,MoM\n40,45,MoM\n")
+    line = _fails_cleanly(capsys, ["run", inputs / "clip.mp4", "--codes", codes, "--pipeline", pipeline,
+                                   "--out", tmp_path / "o"], ["p.toml", "late.csv"], "(2)")
+    assert "window_s" in line and "after the end of the recording" in line

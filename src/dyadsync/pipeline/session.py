@@ -25,7 +25,7 @@ import pandas as pd
 
 from .. import __version__
 from .._parallel import release_memory
-from ..errors import AnalysisError, DyadsyncWarning, InputError
+from ..errors import AnalysisError, DyadsyncWarning, EventsError, InputError
 from ..features import parse_rois
 from ..io.events import read_events
 from ..io.store import write_json, write_parquet
@@ -185,8 +185,15 @@ def _run(
             rois = parse_rois(config.persons.rois, config.persons.names, units=config.persons.roi_units)
             stages = config.pipeline.stages
             with_events = bool(code_files) and "moments" in stages
-            raise_problems(check_session(config, meta, rois, with_events=with_events), config, video)
-            events = _read_codes(code_files, meta.duration_s, config) if with_events else None
+            problems = check_session(config, meta, rois, with_events=with_events)
+            events = None
+            try:
+                events = _read_codes(code_files, meta.duration_s, config) if with_events else None
+            except EventsError as exc:
+                if not problems:
+                    raise
+                problems.append(str(exc))  # every problem at once, before any decoding
+            raise_problems(problems, config, video)
             hashes = {"video": cache.content_hash(video) if cache else file_sha256(video)}
             hashes["codes"] = [file_sha256(c) for c in code_files]
 
