@@ -139,9 +139,15 @@ def test_overlapping_events_warn(tmp_path):
 
 
 def test_hand_written_elan_file():
-    ev = read_events(DATA / "two_coders.eaf")
+    # its notes tier (one remark, "both laugh") is free text, not a code: left out by default, with a warning
+    with pytest.warns(DyadsyncWarning, match=r"'notes_coder1' look like free text .*1 annotation\(s\), 1 different"):
+        default = read_events(DATA / "two_coders.eaf")
+    assert set(default["scheme"]) == {"MoM_coder1", "MoM_coder2"}
+    ev = read_events(DATA / "two_coders.eaf", free_text="keep")
     by_source = ev.set_index("source")
     assert set(ev["scheme"]) == {"MoM_coder1", "notes_coder1", "MoM_coder2"}
+    selected = read_events(DATA / "two_coders.eaf", tiers=["notes_coder1"])  # selected: read, no warning
+    assert list(selected["code"]) == ["both laugh"]
     a1 = by_source.loc["two_coders.eaf annotation a1"]
     assert (a1["onset_s"], a1["offset_s"], a1["code"], a1["coder"]) == (61.5, 75.25, "MoM", "coder1")
     # an empty annotation value takes the tier name; a reference annotation inherits its parent's times

@@ -14,6 +14,8 @@ import warnings
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -29,6 +31,7 @@ millis = st.integers(min_value=0, max_value=MAX_MS)
 
 
 def _read(path: Path, **kwargs):
+    kwargs.setdefault("free_text", "keep")  # random values look like free text: these tests are about reading
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DyadsyncWarning)  # overlapping events are legal and warned about
         return read_events(path, **kwargs)
@@ -368,3 +371,146 @@ def test_a_mangled_file_is_read_or_refused_in_one_line(data, suffix):
                     reader(path)
             except InputError as exc:
                 assert isinstance(exc, error) and exc.path == path and "\n" not in str(exc)
+
+
+# ------------------------------------------------------------------------------------ ELAN files we write (pympi)
+
+
+@st.composite
+def coded_events(draw, max_size=12):
+    """An Events table of interval and point events (times in whole ms), a few schemes and coders, overlaps
+    allowed: what a coder, or dyadsync's own synchrony tiers, can hold."""
+    rows = []
+    for _ in range(draw(st.integers(0, max_size))):
+        onset = draw(st.integers(0, 600_000))
+        offset = onset + draw(st.sampled_from([0, draw(st.integers(1, 90_000))]))
+        rows.append((onset / 1000, offset / 1000, draw(st.sampled_from(["MoM", "rupture", "peak", "IM é"])),
+                     draw(st.sampled_from(["", "moments", "new tier"])), draw(st.sampled_from(["", "anna", "ben"])),
+                     ""))
+    return pd.DataFrame.from_records(rows, columns=["onset_s", "offset_s", "code", "scheme", "coder", "source"])
+
+
+def _pympi(path: Path):
+    pympi = pytest.importorskip("pympi")
+    return pympi.Elan.Eaf(str(path))
+
+
+def _annotations(eaf, tiers):
+    return sorted((a, b, v) for t in tiers for a, b, v, *_ in eaf.get_annotation_data_for_tier(t))
+
+
+@FILES
+@given(coded_events())
+def test_elan_files_we_write_are_valid_for_elan_and_read_back_by_pympi(events):
+    """pympi (an independent reader) finds every event once, no tier with overlapping annotations (ELAN forbids
+    them: overlapping events go to extra tiers), and our reader gives back the same times and codes."""
+    from dyadsync.io.events import write_eaf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_eaf(events, Path(tmp) / "w.eaf", media_file="s.mp4")
+        eaf = _pympi(path)
+        back = _read(path)
+    tiers = list(eaf.get_tier_names())
+    for tier in tiers:
+        spans = sorted((a, b) for a, b, *_ in eaf.get_annotation_data_for_tier(tier))
+        assert all(b1 <= a2 for (_, b1), (a2, _) in zip(spans, spans[1:])), tier
+    want = sorted((round(a * 1000), round(b * 1000), c) for a, b, c in zip(events["onset_s"], events["offset_s"],
+                                                                             events["code"]))
+    assert _annotations(eaf, tiers) == want
+    assert sorted(zip((back["onset_s"] * 1000).round().astype(int), (back["offset_s"] * 1000).round().astype(int),
+                      back["code"])) == want
+    media = eaf.media_descriptors[0]
+    assert media["MEDIA_URL"].startswith("file:///") and media["MEDIA_URL"].endswith("/s.mp4")
+    assert (media["RELATIVE_MEDIA_URL"], media["MIME_TYPE"]) == ("./s.mp4", "video/mp4")
+
+
+@FILES
+@given(doc=elan_document(), events=coded_events())
+def test_tiers_added_to_an_elan_file_leave_it_unchanged(doc, events):
+    """A copy with added tiers: pympi reads every original tier, annotation and linguistic type unchanged, and the new
+    tiers hold the events."""
+    from dyadsync.io.events import write_eaf
+
+    xml, _ = doc
+    # as ELAN writes it (pympi needs the schema location)
+    xml = xml.replace("<ANNOTATION_DOCUMENT ", '<ANNOTATION_DOCUMENT xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+                      'xsi:noNamespaceSchemaLocation="http://www.mpi.nl/tools/elan/EAFv3.0.xsd" ', 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        template = Path(tmp) / "coder.eaf"
+        template.write_text(xml, encoding="utf-8")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DyadsyncWarning)
+            path = write_eaf(events, Path(tmp) / "copy.eaf", template=template)
+        before, after = _pympi(template), _pympi(path)
+        assert template.read_text(encoding="utf-8") == xml  # the coder's file is untouched
+    old = list(before.get_tier_names())
+    for tier in old:
+        assert after.get_annotation_data_for_tier(tier) == before.get_annotation_data_for_tier(tier)
+        assert after.tiers[tier][2] == before.tiers[tier][2]
+    for lt, attrs in before.linguistic_types.items():
+        assert after.linguistic_types[lt] == attrs
+    new = [t for t in after.get_tier_names() if t not in old]
+    want = sorted((round(a * 1000), round(b * 1000), c) for a, b, c in zip(events["onset_s"], events["offset_s"],
+                                                                             events["code"]))
+    assert _annotations(after, new) == want
+    ids = [a for t in after.tiers.values() for a in [*t[0], *t[1]]]
+    assert len(ids) == len(set(ids))  # no identifier used twice
+
+
+# ------------------------------------------------------------------------------- ELAN time-series CSV files
+
+
+@FILES
+@given(st.lists(st.tuples(st.integers(0, 10_000_000), st.one_of(st.floats(-1e6, 1e6), st.just(float("nan")))),
+                min_size=2, max_size=40, unique_by=lambda r: r[0]))
+def test_track_csv_reads_back_under_elans_csv_rules(rows):
+    """ELAN's CSVReader: '#' lines skipped, the delimiter counted most often among tab, ';' and ',', a time with a
+    decimal point read as seconds, values by Java's Float.parseFloat (which reads 'NaN')."""
+    from dyadsync.io.elan_tracks import write_track_csv
+
+    rows = sorted(rows)
+    table = pd.DataFrame({"time_s": [t / 1000 for t, _ in rows], "v": [v for _, v in rows]})
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = write_track_csv(table, Path(tmp) / "t.csv").read_text().splitlines()
+    data = [line for line in lines if line and not line.startswith("#")]
+    counts = {d: sum(len(line.split(d)) - 1 for line in data[:10]) for d in ("\t", ";", ",")}
+    assert max(counts, key=counts.get) == "," and counts[","] > max(counts["\t"], counts[";"])
+    cells = [line.split(",") for line in data]
+    assert all("." in c[0] and ":" not in c[0] for c in cells)
+    assert [round(float(c[0]) * 1000) for c in cells] == [t for t, _ in rows]
+    got = np.array([float(c[1]) for c in cells])
+    np.testing.assert_allclose(got, table["v"], rtol=5e-6, atol=1e-300, equal_nan=True)
+
+
+# ------------------------------------------------------------------------------------- free text is not a code
+
+
+@FEW
+@given(codes=st.lists(st.text(XML_TEXT, min_size=1, max_size=60).filter(str.strip), min_size=1, max_size=8),
+       repeat=st.integers(2, 4))
+def test_a_tier_whose_values_repeat_is_codes_never_free_text(codes, repeat):
+    from dyadsync.io.events import free_text_schemes
+
+    values = [c.strip() for c in codes] * repeat
+    ev = pd.DataFrame({"onset_s": range(len(values)), "offset_s": range(len(values)), "code": values,
+                       "scheme": "moments", "coder": "", "source": ""})
+    assert free_text_schemes(ev) == {}
+
+
+@FEW
+@given(st.lists(st.text(XML_TEXT, min_size=1, max_size=12).map(str.strip).filter(bool), min_size=5, max_size=12,
+                unique=True))
+def test_many_different_values_are_free_text_left_out_unless_selected(values):
+    from dyadsync.io.events import free_text_schemes, write_eaf
+
+    ev = pd.DataFrame({"onset_s": [10.0 * i for i in range(len(values))], "offset_s": [10.0 * i + 5 for i in
+                       range(len(values))], "code": values, "scheme": "words", "coder": "", "source": ""})
+    assert free_text_schemes(ev) == {"words": (len(values), len(values))}
+    codes = ev.assign(code="MoM", scheme="moments")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_eaf(pd.concat([ev, codes]), Path(tmp) / "t.eaf")
+        with pytest.warns(DyadsyncWarning, match=r"'words' look like free text"):
+            default = read_events(path)
+        selected = read_events(path, tiers=["words", "moments"])
+    assert set(default["scheme"]) == {"moments"} and len(default) == len(values)
+    assert sorted(selected["code"]) == sorted([*values, *["MoM"] * len(values)])

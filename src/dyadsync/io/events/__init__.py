@@ -7,7 +7,7 @@ the events against the recording. Each format has its module, with its reader an
 table      the canonical Events table: :data:`EVENT_COLUMNS`, time strings (:func:`parse_time`), validation
 reader     :func:`read_events`, :func:`detect_format`
 csvfile    CSV/TSV (seconds, ``mm:ss``, ``hh:mm:ss.fff``), innovative-moment coding sheets
-eaf        ELAN ``.eaf``
+eaf        ELAN ``.eaf``: reading, writing a new file or a copy of the coder's own with added tiers
 textgrid   Praat TextGrid (long and short text format)
 boris      BORIS aggregated and tabular exports
 rttm       RTTM speaker turns
@@ -30,9 +30,11 @@ from .reader import FORMATS, detect_format, read_events
 from .rttm import read_rttm
 from .table import (
     EVENT_COLUMNS,
+    EXPORT_TIER_PREFIX,
     empty_events,
     events_table,
     format_time,
+    free_text_schemes,
     parse_time,
     validate_events,
 )
@@ -43,12 +45,14 @@ __all__ = [
     "BORIS_SUBJECT_NONE",
     "CSV_ALIASES",
     "EVENT_COLUMNS",
+    "EXPORT_TIER_PREFIX",
     "FORMATS",
     "boris_header",
     "detect_format",
     "empty_events",
     "events_table",
     "format_time",
+    "free_text_schemes",
     "parse_time",
     "read_boris",
     "read_csv_events",

@@ -14,20 +14,21 @@ file, unpaired START/STOP events; overlapping events of one code and coder are w
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from ..._validate import check_option, suggest
-from ...errors import EventsError
+from ...errors import DyadsyncWarning, EventsError
 from ..textfile import read_text, show_cells
 from .boris import boris_header, read_boris
 from .csvfile import read_csv_events
-from .eaf import read_eaf
+from .eaf import read_eaf_tiers
 from .rttm import read_rttm
-from .table import CODES_TEXT, validate_events
-from .textgrid import read_textgrid
+from .table import CODES_TEXT, EXPORT_TIER_PREFIX, free_text_schemes, validate_events
+from .textgrid import read_textgrid_tiers
 
 
 def read_events(
@@ -41,6 +42,7 @@ def read_events(
     on_outside: str = "raise",
     coder: str | Sequence[str] | None = None,
     observation: str | None = None,
+    free_text: str = "warn",
 ) -> pd.DataFrame:
     """Read coded events from any supported file (or several files) into the canonical Events table.
 
@@ -61,7 +63,7 @@ def read_events(
         For CSV: explicit header names for the fields ``onset``, ``offset``, ``duration``, ``code``, ``scheme``,
         ``coder``, overriding the automatic recognition (see :data:`CSV_ALIASES`).
     tiers : iterable of str or None
-        For ELAN and TextGrid: read only these tiers (all when None); an unknown tier is an error.
+        For ELAN and TextGrid: read only these tiers (all when None); a tier in none of the files is an error.
     default_code : str, default "event"
         Code of CSV rows when the file has no code column.
     on_outside : {"raise", "warn", "drop"}, default "raise"
@@ -71,6 +73,11 @@ def read_events(
         Coder of every event of the file(s), overriding what the file says.
     observation : str or None
         For BORIS exports holding several observations: the one to read (an error lists them otherwise).
+    free_text : {"warn", "keep"}, default "warn"
+        ELAN and TextGrid tiers that look like free text (notes, transcripts: nearly every annotation a different
+        value, see :func:`~dyadsync.io.events.table.free_text_schemes`), and the tiers ``dyadsync export`` writes
+        (names starting with ``dyadsync ``), are left out with a warning naming them, unless selected by
+        ``tiers`` or ``codes``; ``"keep"`` reads them as codes.
 
     Returns
     -------
@@ -84,15 +91,28 @@ def read_events(
         code or tier, unpaired BORIS START/STOP events, or an event past the end (``on_outside="raise"``).
     """
     check_option("on_outside", on_outside, ("raise", "warn", "drop"))
+    check_option("free_text", free_text, ("warn", "keep"))
+    wanted_tiers = None if tiers is None else list(tiers)
     paths = [Path(path)] if isinstance(path, (str, Path)) else [Path(p) for p in path]
     if not paths:
         raise EventsError(None, "no events file given")
     coders = list(coder) if coder is not None and not isinstance(coder, str) else [coder] * len(paths)
     if len(coders) != len(paths):
         raise EventsError(paths[0], f"coder= names {len(coders)} coder(s) for {len(paths)} file(s)")
-    frames = []
+    frames, all_tiers = [], []
     for p, who in zip(paths, coders):
-        events = _read_one(p, columns=columns, tiers=tiers, default_code=default_code, observation=observation)
+        events, names = _read_one(p, columns=columns, default_code=default_code, observation=observation)
+        if wanted_tiers is not None:
+            if names is None:
+                raise EventsError(p, "tiers= applies to ELAN and TextGrid files only; for other formats use codes=")
+            unknown = [t for t in wanted_tiers if t not in names]
+            if unknown and len(paths) == 1:
+                raise EventsError(p, f"unknown tier(s) {unknown}{suggest(unknown[0], names)}; tiers in this file: "
+                                  f"{show_cells(names, limit=20)}")
+            all_tiers += names
+            events = events[events["scheme"].isin(wanted_tiers)].reset_index(drop=True)
+        elif names is not None and codes is None and free_text == "warn":
+            events = _leave_out_unselected(events, p)
         if who is not None:
             events["coder"] = who
         elif len(paths) > 1:
@@ -103,6 +123,14 @@ def read_events(
         )
     if len(paths) == 1:
         return frames[0]
+    if wanted_tiers is not None:
+        unknown = [t for t in wanted_tiers if t not in all_tiers]
+        if unknown:
+            names = list(dict.fromkeys(all_tiers))
+            raise EventsError(
+                paths[0], f"unknown tier(s) {unknown}{suggest(unknown[0], names)} in {[p.name for p in paths]}; "
+                f"tiers in these files: {show_cells(names, limit=20)}"
+            )
     combined = pd.concat(frames, ignore_index=True)
     if codes is not None:
         wanted = list(codes)
@@ -156,19 +184,37 @@ def detect_format(path: str | Path) -> str:
 
 
 def _read_one(
-    path: Path, *, columns: Mapping[str, str] | None, tiers: Iterable[str] | None, default_code: str,
-    observation: str | None,
-) -> pd.DataFrame:
-    """The file's events in the reader of its format, unvalidated."""
+    path: Path, *, columns: Mapping[str, str] | None, default_code: str, observation: str | None,
+) -> tuple[pd.DataFrame, list[str] | None]:
+    """The file's events in the reader of its format, unvalidated, and its tier names (None for formats without
+    tiers)."""
     fmt = detect_format(path)
-    if tiers is not None and fmt not in ("eaf", "textgrid"):
-        raise EventsError(path, "tiers= applies to ELAN and TextGrid files only; for other formats use codes=")
     if fmt == "eaf":
-        return read_eaf(path, tiers)
+        return read_eaf_tiers(path)
     if fmt == "textgrid":
-        return read_textgrid(path, tiers)
+        return read_textgrid_tiers(path)
     if fmt == "rttm":
-        return read_rttm(path)
+        return read_rttm(path), None
     if fmt in ("boris_aggregated", "boris_tabular"):
-        return read_boris(path, observation)
-    return read_csv_events(path, columns=columns or {}, default_code=default_code)
+        return read_boris(path, observation), None
+    return read_csv_events(path, columns=columns or {}, default_code=default_code), None
+
+
+def _leave_out_unselected(events: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The events without the tiers nobody selected that are not codes: free text, and dyadsync's own export."""
+    schemes = events["scheme"].astype(str)
+    exported = list(dict.fromkeys(schemes[schemes.str.startswith(EXPORT_TIER_PREFIX)]))
+    if exported:
+        warnings.warn(
+            f"{path}: tier(s) {show_cells(exported, limit=10)} hold synchrony written by `dyadsync export`, not "
+            "codes: left out (select them with --tier, tiers=, to read them back)", DyadsyncWarning, stacklevel=3)
+    rest = events[~schemes.isin(exported)]
+    notes = free_text_schemes(rest)
+    if notes:
+        what = "; ".join(f"{name!r}: {n} annotation(s), {k} different value(s)" for name, (n, k) in notes.items())
+        warnings.warn(
+            f"{path}: tier(s) {show_cells(list(notes), limit=10)} look like free text (notes or transcript), not "
+            f"codes ({what}): left out. To analyse them as codes, select them with --tier (tiers=) or --code",
+            DyadsyncWarning, stacklevel=3)
+        rest = rest[~rest["scheme"].astype(str).isin(list(notes))]
+    return rest.reset_index(drop=True)

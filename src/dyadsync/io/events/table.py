@@ -90,6 +90,63 @@ def format_time(seconds: float) -> str:
     return f"{h:d}:{m:02d}:{s:06.3f}" if h else f"{m:02d}:{s:06.3f}"
 
 
+#: A tier is read as free text, not codes, when its values are this nearly all different ...
+FREE_TEXT_DISTINCT_SHARE = 0.8
+#: ... and it holds at least this many annotations ...
+FREE_TEXT_MIN_ANNOTATIONS = 5
+#: ... or one of its values reads as prose: at least this many words, or more than this many characters, or at
+#: least :data:`FREE_TEXT_SENTENCE_WORDS` words with sentence punctuation ...
+FREE_TEXT_PROSE_WORDS = 5
+FREE_TEXT_PROSE_CHARS = 40
+FREE_TEXT_SENTENCE_WORDS = 3
+#: ... or the tier's name says so (any of these words in it, any case).
+FREE_TEXT_TIER_WORDS = ("note", "comment", "remark", "memo", "transcript", "transcription", "text")
+
+#: Tiers that ``dyadsync export`` writes (synchrony peaks, episodes, who leads) start with this; read back as codes
+#: only when selected (``tiers=``), so that synchrony is never analysed against itself by accident.
+EXPORT_TIER_PREFIX = "dyadsync "
+
+
+def free_text_schemes(events: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """The schemes (tiers) of an Events table whose values look like free text (notes, transcripts), not codes.
+
+    A code repeats: ``MoM``, ``rupture``, an innovative-moment type. A notes or transcript tier holds a different
+    value on nearly every annotation. A scheme is free text when at least :data:`FREE_TEXT_DISTINCT_SHARE` of
+    its annotations have a value no other annotation of the scheme has, and either it holds at least
+    :data:`FREE_TEXT_MIN_ANNOTATIONS` annotations, or one of its values reads as prose (at least
+    :data:`FREE_TEXT_PROSE_WORDS` words, more than :data:`FREE_TEXT_PROSE_CHARS` characters, or
+    :data:`FREE_TEXT_SENTENCE_WORDS` words with a ``.``, ``,``, ``;``, ``?`` or ``!``), or its name says notes,
+    comments or transcript (:data:`FREE_TEXT_TIER_WORDS`). A single note ("client seemed tired.") or the one
+    annotation of a tier ``notes`` is free text; a single ``MoM`` or ``moment of meeting`` is a code.
+
+    Returns
+    -------
+    dict
+        Scheme -> (annotations, distinct values), in the order the schemes first appear.
+    """
+    found: dict[str, tuple[int, int]] = {}
+    schemes = events["scheme"].astype(str)
+    for scheme in dict.fromkeys(schemes):
+        if not scheme:
+            continue
+        values = events.loc[schemes == scheme, "code"].astype(str)
+        n, counts = len(values), values.value_counts()
+        once = int((counts == 1).sum())
+        if n == 0 or once < FREE_TEXT_DISTINCT_SHARE * n:
+            continue
+        prose = any(_prose(v) for v in counts.index)
+        named = any(word in scheme.lower() for word in FREE_TEXT_TIER_WORDS)
+        if n >= FREE_TEXT_MIN_ANNOTATIONS or prose or named:
+            found[scheme] = (n, int(len(counts)))
+    return found
+
+
+def _prose(value: str) -> bool:
+    words = len(value.split())
+    return (words >= FREE_TEXT_PROSE_WORDS or len(value) > FREE_TEXT_PROSE_CHARS
+            or (words >= FREE_TEXT_SENTENCE_WORDS and any(c in value for c in ".,;?!")))
+
+
 def empty_events() -> pd.DataFrame:
     """An Events table with no rows."""
     return pd.DataFrame({c: pd.Series(dtype=float if c.endswith("_s") else object) for c in EVENT_COLUMNS})

@@ -62,6 +62,20 @@ def read_textgrid(path: str | Path, tiers: Iterable[str] | None = None) -> pd.Da
         tier.
     """
     path = Path(path)
+    events, names = read_textgrid_tiers(path)
+    if tiers is None:
+        return events
+    wanted = list(tiers)
+    unknown = [t for t in wanted if t not in names]
+    if unknown:
+        raise EventsError(path, f"unknown tier(s) {unknown}{suggest(unknown[0], names)}; tiers in this file: {show_cells(names, limit=20)}")
+    return events[events["scheme"].isin(wanted)].reset_index(drop=True)
+
+
+def read_textgrid_tiers(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
+    """Every interval and point of a TextGrid as an (unvalidated) Events table, and the names of all its tiers (also
+    the empty ones), in file order. See :func:`read_textgrid`."""
+    path = Path(path)
     tokens = _textgrid_tokens(read_text(path, error=EventsError, what="a Praat TextGrid (text format)"))
     pos = 0
 
@@ -85,7 +99,7 @@ def read_textgrid(path: str | Path, tiers: Iterable[str] | None = None) -> pd.Da
     take(float, "xmax")
     if pos < len(tokens) and isinstance(tokens[pos], bool):
         if not tokens[pos]:
-            return empty_events()
+            return empty_events(), []
         pos += 1
     n_tiers = int(take(float, "the number of tiers"))
     records: list[tuple[Any, ...]] = []
@@ -107,15 +121,7 @@ def read_textgrid(path: str | Path, tiers: Iterable[str] | None = None) -> pd.Da
                 records.append((t, t, label.strip() or name, name, "", f"{path.name} tier {name!r} point {i}"))
             else:
                 raise EventsError(path, f"tier {name!r} has unknown class {kind!r} (IntervalTier or TextTier)")
-    if tiers is not None:
-        wanted = list(tiers)
-        unknown = [t for t in wanted if t not in names]
-        if unknown:
-            raise EventsError(path, f"unknown tier(s) {unknown}{suggest(unknown[0], names)}; tiers in this file: {show_cells(names, limit=20)}")
-        records = [r for r in records if r[3] in wanted]
-    if not records:
-        return empty_events()
-    return events_table(records)
+    return (events_table(records) if records else empty_events()), names
 
 
 def write_textgrid(events: pd.DataFrame, path: str | Path, *, duration_s: float | None = None) -> Path:
