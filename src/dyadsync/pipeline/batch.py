@@ -285,6 +285,8 @@ def run_batch(
     retry_failed: bool = False,
     quiet: bool = False,
     progress: bool = True,
+    tiers: list[str] | None = None,
+    only_codes: list[str] | None = None,
 ) -> BatchResult:
     """Process every session of a manifest; resumable and fault-isolated.
 
@@ -310,6 +312,9 @@ def run_batch(
         One log line per session instead of progress bars (for logs and CI).
     progress : bool, default True
         Show progress at all.
+    tiers, only_codes : list of str or None
+        The ELAN/TextGrid tiers to read and the codes to analyse in every session (see
+        :func:`~dyadsync.pipeline.manifest.load_manifest`).
 
     Returns
     -------
@@ -327,7 +332,8 @@ def run_batch(
     for name, value in (("--workers", workers), ("--dask-local", dask_local)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ConfigError(f"{name} must be a whole number of at least 1, got {value!r}")
-    man = manifest if isinstance(manifest, Manifest) else load_manifest(manifest, pipeline=pipeline, glob=glob)
+    man = manifest if isinstance(manifest, Manifest) else load_manifest(manifest, pipeline=pipeline, glob=glob,
+                                                                         tiers=tiers, only_codes=only_codes)
     out = Path(out_dir).absolute()  # the workers (maybe on a cluster, in other folders) get absolute paths
     check_output_dir(out)
     with FolderLock(out, "batch"):

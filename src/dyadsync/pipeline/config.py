@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -122,10 +123,12 @@ class SynchronySection(WCCParams):
 
 @dataclass
 class MomentsSection(MomentsParams):
-    """``[moments]``: which codes are analysed and what to do with events outside the recording, and the moments
-    layer's settings (:class:`MomentsParams`)."""
+    """``[moments]``: which tiers are read and which codes analysed (empty: all; free-text tiers are left out unless
+    named), what to do with events outside the recording, and the moments layer's settings
+    (:class:`MomentsParams`)."""
 
     codes: list[str] = field(default_factory=list)
+    tiers: list[str] = field(default_factory=list)
     on_outside: str = "raise"
 
 
@@ -155,6 +158,22 @@ class PipelineConfig:
         d = dataclasses.asdict(self)
         d.pop("source")
         return d
+
+
+def with_selection(
+    config: PipelineConfig, *, tiers: Sequence[str] | None = None, codes: Sequence[str] | None = None
+) -> PipelineConfig:
+    """A copy of ``config`` whose ``[moments]`` reads these tiers and analyses these codes (None keeps the config's:
+    the command line's ``--tier`` and ``--code`` override the pipeline file's ``tiers`` and ``codes``)."""
+    if tiers is None and codes is None:
+        return config
+    moments = dataclasses.replace(config.moments)
+    if tiers is not None:
+        moments.tiers = [str(t) for t in tiers]
+    if codes is not None:
+        moments.codes = [str(c) for c in codes]
+    new = dataclasses.replace(config, moments=moments)
+    return new
 
 
 def load_pipeline(path: str | Path | None = None) -> PipelineConfig:

@@ -2,16 +2,19 @@
 
 Three ways to name the sessions of a batch:
 
-* a **CSV** manifest, one row per session (columns below; ``;`` separates several codes files);
+* a **CSV** manifest, one row per session (columns below; ``;`` separates several codes files, tiers or codes);
 * a **TOML** manifest, with a ``[defaults]`` table and one ``[[session]]`` table per session (needed for
   per-session ROIs);
 * a **folder** and a glob (``videos/*.mp4``): one session per video, named after the file, with the codes file
   of the same name (``.csv`` or ``.eaf``) beside it when there is one.
 
 Columns / keys: ``id`` (required, unique), ``video`` (required), ``dyad`` (default: the id), ``session_number``,
-``group``, ``audio`` (a separate audio file), ``codes`` (one or more files), ``pipeline`` (a TOML file; default the
-batch's), ``persons`` (two names, ``;``-separated in CSV), ``rois`` (TOML only), ``roi_units``. Paths are relative
-to the manifest. Everything is validated before any work starts and *all* problems are reported at once.
+``group``, ``audio`` (a separate audio file), ``codes`` (one or more files: several are several coders),
+``tiers`` (the ELAN/TextGrid tiers to read), ``only_codes`` (the codes to analyse), ``pipeline`` (a TOML file;
+default the batch's), ``persons`` (two names, ``;``-separated in CSV), ``rois`` (TOML only), ``roi_units``. A row's
+``tiers`` and ``only_codes`` replace the batch's (``--tier``, ``--code``), which replace the pipeline's
+``[moments] tiers`` and ``codes``. Paths are relative to the manifest. Everything is validated before any work
+starts and *all* problems are reported at once.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 from .._validate import suggest
 from ..errors import DyadsyncError, ManifestError
 from ..io.textfile import read_text
-from .config import PipelineConfig, config_from_dict, load_pipeline
+from .config import PipelineConfig, config_from_dict, load_pipeline, with_selection
 from .layout import relative_path
 
 if sys.version_info >= (3, 11):
@@ -34,7 +37,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-KEYS = ("id", "video", "dyad", "session_number", "group", "audio", "codes", "pipeline", "persons", "rois", "roi_units")
+KEYS = ("id", "video", "dyad", "session_number", "group", "audio", "codes", "tiers", "only_codes", "pipeline",
+        "persons", "rois", "roi_units")
 #: Other spellings accepted for CSV headers.
 ALIASES = {"session": "id", "session_id": "id", "file": "video", "path": "video", "code": "codes",
            "codes_file": "codes", "session_no": "session_number", "number": "session_number"}
@@ -112,6 +116,8 @@ def load_manifest(
     *,
     pipeline: str | Path | PipelineConfig | None = None,
     glob: str = "*.mp4",
+    tiers: list[str] | None = None,
+    only_codes: list[str] | None = None,
 ) -> Manifest:
     """Read and validate a manifest (CSV, TOML, or a folder of videos).
 
@@ -123,6 +129,9 @@ def load_manifest(
         Default pipeline for sessions that do not name one (None: the built-in ``body_mea``).
     glob : str, default "*.mp4"
         Pattern of the video files when ``source`` is a folder (relative to it; ``**`` recurses).
+    tiers, only_codes : list of str or None
+        The ELAN/TextGrid tiers to read and the codes to analyse in every session (a row's own ``tiers`` and
+        ``only_codes`` replace them); None keeps the pipelines' ``[moments] tiers`` and ``codes``.
 
     Returns
     -------
@@ -199,6 +208,9 @@ def load_manifest(
             config = _with_persons(config, row)
             if audio is not None:
                 config = _with_audio(config, audio)
+            row_tiers, row_codes = _list(row.get("tiers")) or None, _list(row.get("only_codes")) or None
+            config = with_selection(config, tiers=row_tiers if row_tiers is not None else tiers,
+                                    codes=row_codes if row_codes is not None else only_codes)
         except DyadsyncError as exc:
             problems.append(f"{where}: session {sid!r}: {exc}")
         number = row.get("session_number")

@@ -20,15 +20,17 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
+from .._validate import suggest
 from ..errors import ConfigError, DyadsyncError, DyadsyncWarning, InputError
 from ..io.dial import read_dial
 from ..io.events import empty_events, read_events
 from ..io.store import write_csv, write_json, write_parquet
+from ..io.textfile import show_cells
 from ..moments.dial import dial_congruence, dial_segments, dial_synchrony
 from ..moments.multilevel import across_dyads
 from ..moments.session import MOMENT_TABLES, analyse_moments
 from .analysis import surrogate_synchrony
-from .config import PipelineConfig, config_from_dict, load_pipeline
+from .config import PipelineConfig, config_from_dict, load_pipeline, with_selection
 from .layout import DIAL_FILES, FIGURES_DIR, MOMENTS_FILES, RUN_FILES, load_run
 
 log = logging.getLogger("dyadsync")
@@ -45,13 +47,15 @@ class MomentsBatch:
     warnings: list[str] = field(default_factory=list)
 
 
-def _config(record: dict[str, Any], pipeline: str | Path | None) -> PipelineConfig:
-    """The pipeline a run used (from its record), with the ``[moments]`` section of ``pipeline`` when given."""
+def _config(record: dict[str, Any], pipeline: str | Path | None, tiers: Sequence[str] | None = None,
+            only_codes: Sequence[str] | None = None) -> PipelineConfig:
+    """The pipeline a run used (from its record), with the ``[moments]`` section of ``pipeline`` when given, and the
+    tiers and codes selected on the command line."""
     data = {k: v for k, v in record["pipeline"].items() if k != "source"}
     config = config_from_dict(data)
     if pipeline is not None:
         config.moments = load_pipeline(pipeline).moments
-    return config
+    return with_selection(config, tiers=tiers, codes=only_codes)
 
 
 def pair_codes(run_dirs: Sequence[Path], codes: Sequence[str | Path] | None) -> list[list[Path] | None]:
@@ -90,6 +94,8 @@ def analyse_runs(
     report: bool = True,
     max_session_figures: int = 6,
     progress: Callable[[str], None] | None = None,
+    tiers: Sequence[str] | None = None,
+    only_codes: Sequence[str] | None = None,
 ) -> MomentsBatch:
     """Run the moments analyses on finished runs and combine them across dyads.
 
@@ -119,6 +125,9 @@ def analyse_runs(
         across-dyad figures and every table).
     progress : callable or None
         Called with a short message per session.
+    tiers, only_codes : sequence of str or None
+        Read only these ELAN/TextGrid tiers (for a run's own ``events.parquet``: keep only events of these
+        schemes) and analyse only these codes; they replace ``[moments] tiers`` and ``codes``.
 
     Returns
     -------
@@ -152,7 +161,7 @@ def analyse_runs(
         try:
             with warnings.catch_warnings(record=True) as records:
                 warnings.simplefilter("always", DyadsyncWarning)
-                tables, events, config = _one_session(run_dir, files, pipeline, dial_file, raters)
+                tables, events, config = _one_session(run_dir, files, pipeline, dial_file, raters, tiers, only_codes)
             for w in records:
                 if issubclass(w.category, DyadsyncWarning):
                     caught.append(f"{name}: {w.message}")
@@ -207,18 +216,18 @@ def analyse_runs(
 
 def _one_session(
     run_dir: Path, files: list[Path] | None, pipeline: str | Path | None, dial_file: Path | None = None,
-    raters: Sequence[str] = ("client", "therapist"),
+    raters: Sequence[str] = ("client", "therapist"), tiers: Sequence[str] | None = None,
+    only_codes: Sequence[str] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, PipelineConfig]:
     run = load_run(run_dir)
-    config = _config(run.record, pipeline)
+    config = _config(run.record, pipeline, tiers, only_codes)
     duration = run.record.get("inputs", {}).get("video", {}).get("duration_s")
+    m = config.moments
     if files:
-        events = read_events(files if len(files) > 1 else files[0], duration_s=duration,
-                             codes=config.moments.codes or None, on_outside=config.moments.on_outside)
+        events = read_events(files if len(files) > 1 else files[0], duration_s=duration, codes=m.codes or None,
+                             tiers=m.tiers or None, on_outside=m.on_outside)
     elif run.events is not None:
-        events = run.events
-        if config.moments.codes:
-            events = events[events["code"].isin(config.moments.codes)]
+        events = _select(run.events, run_dir, m.tiers, m.codes)
     elif dial_file is not None:
         events = empty_events()
     else:
@@ -246,6 +255,20 @@ def _one_session(
                                            ignore_index=True)
         tables.update(dial_tables)
     return tables, events, config
+
+
+def _select(events: pd.DataFrame, run_dir: Path, tiers: Sequence[str], codes: Sequence[str]) -> pd.DataFrame:
+    """A run's own events restricted to the selected schemes (tiers) and codes; an unknown one is an error."""
+    for what, column, wanted in (("tier", "scheme", tiers), ("code", "code", codes)):
+        if not wanted:
+            continue
+        present = sorted(events[column].astype(str).unique())
+        unknown = [w for w in wanted if w not in present]
+        if unknown:
+            raise InputError(run_dir / RUN_FILES["events"], f"unknown {what}(s) {unknown}{suggest(unknown[0], present)}; "
+                             f"{what}s in this run's events: {show_cells(present, limit=20) or 'none'}")
+        events = events[events[column].astype(str).isin(list(wanted))]
+    return events.reset_index(drop=True)
 
 
 def _dial(

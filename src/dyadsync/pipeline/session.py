@@ -34,7 +34,7 @@ from ..io.video import probe_video
 from .analysis import analyse_features, synchrony_failed
 from .cache import StageCache, file_sha256, stable_hash
 from .checks import check_output_dir, check_session, raise_problems
-from .config import PipelineConfig, load_pipeline
+from .config import PipelineConfig, load_pipeline, with_selection
 from .layout import ERROR_FILE, RUN_FILES, STAGING_DIR, portable_pipeline, relative_path
 from .stages import FEATURE_STAGES, OPTIONAL_STAGES, FeatureStages, referenced_files
 
@@ -76,6 +76,8 @@ def run_session(
     progress: Callable[[str], None] | None = None,
     cache: StageCache | None = None,
     absolute_paths: bool = False,
+    tiers: Sequence[str] | None = None,
+    only_codes: Sequence[str] | None = None,
 ) -> SessionResult:
     """Run the pipeline on one session video and write its outputs to ``out_dir``.
 
@@ -86,8 +88,9 @@ def run_session(
     out_dir : str or Path
         Output folder (created).
     codes : str, Path, sequence of them, or None
-        Coded-events file(s) (CSV or ELAN ``.eaf``; several files are combined); without them the moments stage
-        is skipped.
+        Coded-events file(s) in any format :func:`~dyadsync.io.events.read_events` reads; several files (one per
+        coder: a file that names no coder gets its file name as coder) are combined. Without them the moments
+        stage is skipped.
     pipeline : str, Path, PipelineConfig or None
         Pipeline TOML file or a loaded config; None uses the built-in ``body_mea`` defaults.
     progress : callable or None
@@ -99,6 +102,10 @@ def run_session(
     cache : StageCache or None
         Where feature-stage results are kept by content (input hash, stage parameters, version), so that a rerun
         recomputes only what changed. None computes everything.
+    tiers, only_codes : sequence of str or None
+        Read only these ELAN/TextGrid tiers, analyse only these codes (``--tier``, ``--code``); they replace the
+        pipeline's ``[moments] tiers`` and ``codes``. None keeps the pipeline's (empty there: every tier and
+        code, free-text tiers left out with a warning).
 
     Returns
     -------
@@ -113,6 +120,7 @@ def run_session(
         was and writes its error to ``error.json``.
     """
     config = pipeline if isinstance(pipeline, PipelineConfig) else load_pipeline(pipeline)
+    config = with_selection(config, tiers=tiers, codes=only_codes)
     out = Path(out_dir)
     check_output_dir(out)
     staging = out / STAGING_DIR
@@ -299,10 +307,7 @@ def session_key(video_sha256: str, codes_sha256: Sequence[str], config: Pipeline
 
 
 def _read_codes(files: list[Path], duration_s: float | None, config: PipelineConfig) -> pd.DataFrame:
-    """Read and combine the session's codes files, each validated against the video."""
-    parts = [
-        read_events(f, duration_s=duration_s, codes=config.moments.codes or None, on_outside=config.moments.on_outside)
-        for f in files
-    ]
-    events = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    return events.sort_values(["onset_s", "offset_s", "code"], kind="stable").reset_index(drop=True)
+    """Read and combine the session's codes files (one per coder), each validated against the video."""
+    m = config.moments
+    return read_events(files if len(files) > 1 else files[0], duration_s=duration_s, codes=m.codes or None,
+                       tiers=m.tiers or None, on_outside=m.on_outside)
