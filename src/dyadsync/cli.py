@@ -1,7 +1,8 @@
 """Command line: one subcommand per task.
 
-* ``dyadsync run VIDEO --codes FILE --out DIR [--pipeline TOML]``: one session;
+* ``dyadsync run VIDEO --codes FILE... [--tier T...] [--code C...] --out DIR [--pipeline TOML]``: one session;
 * ``dyadsync batch MANIFEST --out DIR``: many sessions, resumable;
+* ``dyadsync export RUN_DIR [--into DIR]`` (or ``--batch OUT``): synchrony tiers and curves for ELAN and Praat;
 * ``dyadsync voice MEDIA [--speakers channels|auto|FILE] --out DIR``: prosody and turns;
 * ``dyadsync moments RUN_DIR... [--codes FILE...] --out DIR``: the moments statistics on finished runs;
 * ``dyadsync mea INPUT... --out DIR``: synchrony of existing MEA files (rMEA-compatible);
@@ -39,7 +40,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"[dyadsync] {msg}", file=sys.stderr)
 
     result = run_session(args.video, args.out, codes=args.codes, pipeline=args.pipeline, progress=progress,
-                         absolute_paths=args.absolute_paths)
+                         absolute_paths=args.absolute_paths, tiers=args.tier, only_codes=args.code)
     print(result.report.resolve() if result.report.exists() else result.out_dir.resolve())
     return 0
 
@@ -76,6 +77,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         dask_local=args.dask_local,
         retry_failed=args.retry_failed,
         quiet=args.quiet,
+        tiers=args.tier,
+        only_codes=args.code,
     )
     r = result.record
     print(
@@ -149,7 +152,7 @@ def _cmd_moments(args: argparse.Namespace) -> int:
     batch = analyse_runs(args.run_dirs, args.out, codes=args.codes, dial=args.dial, raters=args.raters,
                          dyads=args.dyads, pipeline=args.pipeline,
                          csv=args.csv, report=not args.no_report, max_session_figures=args.session_figures,
-                         progress=progress)
+                         progress=progress, tiers=args.tier, only_codes=args.code)
     failed = (batch.sessions["status"] != "ok").sum()
     report = Path(args.out) / MOMENTS_FILES["report"]
     print(report.resolve() if report.exists() and not args.no_report else Path(args.out).resolve())
@@ -168,6 +171,37 @@ def _command(sub: Any, func: Any, name: str, *, help: str, description: str, out
     return parser
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .errors import ConfigError
+    from .pipeline.export import export_batch, export_run
+
+    if (args.run_dir is None) == (args.batch is None):
+        raise ConfigError("dyadsync export: give a RUN_DIR or --batch OUT (one of them)")
+    if args.batch is not None:
+        if args.eaf or args.new_eaf or args.video:
+            raise ConfigError("dyadsync export: --eaf, --new-eaf and --video apply to one RUN_DIR, not to --batch")
+        results, failures = export_batch(args.batch, into=args.into)
+        print(f"{len(results)} session(s) exported, {len(failures)} failed", file=sys.stderr)
+        for r in results:
+            print(r.eaf.resolve())
+        return EXIT_SESSIONS_FAILED if failures else 0
+    result = export_run(args.run_dir, into=args.into, eaf=args.eaf, new_eaf=args.new_eaf, video=args.video)
+    if not args.quiet:
+        print(f"[dyadsync] wrote {', '.join(p.name for p in result.files.values())} to {result.out_dir}",
+              file=sys.stderr)
+    print(result.eaf.resolve())
+    return 0
+
+
+def _add_selection(parser: argparse.ArgumentParser) -> None:
+    """``--tier`` and ``--code``: which tiers are read and which codes analysed."""
+    parser.add_argument("--tier", nargs="+", action="extend", metavar="TIER",
+                        help="read only these ELAN/TextGrid tiers (default: every tier except those that look like "
+                        "free text, such as notes, which are left out with a warning); replaces [moments] tiers")
+    parser.add_argument("--code", nargs="+", action="extend", metavar="CODE",
+                        help="analyse only these codes (default: every code read); replaces [moments] codes")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``dyadsync`` command, one subcommand per task."""
     parser = argparse.ArgumentParser(
@@ -184,7 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
         "and write features.parquet, synchrony.parquet, moments.parquet, report.html and run.json to --out.",
     )
     run.add_argument("video", type=Path, help="session video (static camera, two persons)")
-    run.add_argument("--codes", type=Path, help="coded events: CSV (seconds or mm:ss) or ELAN .eaf")
+    run.add_argument("--codes", type=Path, nargs="+", metavar="FILE",
+                     help="coded events: CSV/TSV (seconds or mm:ss), ELAN .eaf, Praat TextGrid, BORIS export; several "
+                     "files are several coders (a file that names no coder is coded by its file name)")
+    _add_selection(run)
     run.add_argument("--pipeline", type=Path, help="pipeline TOML (default: the built-in body_mea pipeline)")
     run.add_argument("--absolute-paths", action="store_true",
                      help="record the inputs' absolute paths in run.json and the report (default: relative to --out)")
@@ -221,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)")
     engine.add_argument("--dask-local", type=int, metavar="N", help="start a local Dask cluster of N workers")
     batch.add_argument("--retry-failed", action="store_true", help="retry sessions that failed in an earlier run")
+    _add_selection(batch)
 
     mea = _command(sub, _cmd_mea,
         "mea",
@@ -286,10 +324,30 @@ def build_parser() -> argparse.ArgumentParser:
                          "each folder its own dyad")
     moments.add_argument("--pipeline", type=Path,
                          help="pipeline TOML whose [moments] section replaces the runs' moments parameters")
+    _add_selection(moments)
     moments.add_argument("--csv", action="store_true", help="also write every table as CSV")
     moments.add_argument("--no-report", action="store_true", help="write the tables only, no moments_report.html")
     moments.add_argument("--session-figures", type=int, default=6, metavar="N",
                          help="draw each session's figures in the report only up to N sessions (default 6)")
+
+    export = _command(sub, _cmd_export,
+        "export",
+        help="write a run's synchrony peaks, episodes and curves for review in ELAN and Praat",
+        description="Write, into RUN_DIR/review/ (or --into a folder that does not exist yet): a copy of the coder's "
+        "ELAN file (the run's .eaf codes, or --eaf) with added tiers per feature (synchrony peaks, episodes, who "
+        "leads), every original tier, type and vocabulary kept; the synchrony and feature series as ELAN "
+        "time-series tracks (CSV and _tsconf.xml, linked from the .eaf); a Praat TextGrid; export.json. The "
+        "coder's file is never replaced. See docs/review_in_elan.md.",
+        out=None,
+    )
+    export.add_argument("run_dir", type=Path, nargs="?", metavar="RUN_DIR", help="folder written by `dyadsync run`")
+    export.add_argument("--batch", type=Path, metavar="OUT", help="export every finished session of this batch folder")
+    export.add_argument("--into", type=Path, metavar="DIR",
+                        help="write into this new folder (it must not exist; with --batch: one subfolder per session)")
+    export.add_argument("--eaf", type=Path, metavar="FILE", help="the ELAN file to copy (default: the run's .eaf codes)")
+    export.add_argument("--new-eaf", action="store_true",
+                        help="write a new ELAN file with the run's codes instead of copying the coder's")
+    export.add_argument("--video", type=Path, help="the session video, when it is no longer where the run found it")
     return parser
 
 

@@ -10,7 +10,8 @@ Analyses
 --------
 event_locked_average    event-locked average against circular shifts of the event times (bands, clusters)
 epoch_contrasts         PRE / DURING / POST epochs against random epochs of uncoded time
-synchrony_peaks         peaks and episodes above a surrogate threshold (shifted_pair_synchrony gives it)
+synchrony_peaks         peaks and episodes above a surrogate threshold (shifted_pair_synchrony gives it);
+                        episode_leaders: who leads in each episode
 peak_event_matching     optimal one-to-one matching of peaks and events, F1 over tolerance, latencies
 event_coincidence       precursor and trigger coincidence rates (Donges et al. 2016), cross-correlogram
 compare_event_groups    two codes (or two coders) of one session; compare_modalities: two features
@@ -37,6 +38,7 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "synchrony_peaks": ".peaks",
     "shifted_pair_synchrony": ".peaks",
     "surrogate_threshold": ".peaks",
+    "episode_leaders": ".peaks",
     "Matching": ".matching",
     "match_events": ".matching",
     "peak_event_matching": ".matching",

@@ -27,6 +27,7 @@ from ._series import regular_grid
 
 PEAK_COLUMNS = ("time_s", "sync", "z", "prominence", "width_s", "threshold")
 EPISODE_COLUMNS = ("onset_s", "offset_s", "duration_s", "peak_time_s", "max_sync", "mean_sync", "threshold")
+LEADER_COLUMNS = ("onset_s", "offset_s", "leader", "label", "median_lag_s", "n_windows")
 
 
 @dataclass
@@ -174,6 +175,54 @@ def _episodes(times: np.ndarray, x: np.ndarray, threshold: float, min_s: float, 
         rows.append((times[a] - step / 2, times[b - 1] + step / 2, duration, times[a + int(np.argmax(seg))],
                      float(seg.max()), float(seg.mean()), threshold))
     return pd.DataFrame.from_records(rows, columns=list(EPISODE_COLUMNS))
+
+
+def episode_leaders(
+    times_s: np.ndarray,
+    best_lag_s: np.ndarray,
+    episodes: pd.DataFrame,
+    persons: Sequence[str] = ("A", "B"),
+) -> pd.DataFrame:
+    """Who leads in each synchrony episode: the sign of the median best lag of the windows inside it.
+
+    A positive lag means person B follows person A (the synchrony table's convention), so A leads. The median
+    over the episode's windows (window centres within ``[onset_s, offset_s]``, finite lags only) keeps single
+    windows whose best lag jumped from deciding the episode.
+
+    Parameters
+    ----------
+    times_s, best_lag_s : ndarray, shape (n,)
+        Window centres (s) and their best lag (s; ``best_lag_s`` of the synchrony table).
+    episodes : DataFrame
+        ``onset_s``, ``offset_s`` (e.g. :attr:`SynchronyPeaks.episodes`).
+    persons : two str
+        Names of person A and person B.
+
+    Returns
+    -------
+    DataFrame
+        One row per episode: ``onset_s``, ``offset_s``, ``leader`` (A's or B's name; ``""`` when in step or
+        unknown), ``label`` (``"<A> leads"``, ``"<B> leads"``, ``"in step"`` for a median lag of 0, ``"lag
+        unclear"`` without a finite lag), ``median_lag_s``, ``n_windows``.
+    """
+    a, b = (str(p) for p in persons)
+    t = np.asarray(times_s, float)
+    lag = np.asarray(best_lag_s, float)
+    rows = []
+    for on, off in zip(episodes["onset_s"].to_numpy(float), episodes["offset_s"].to_numpy(float)):
+        inside = (t >= on) & (t <= off) & np.isfinite(lag)
+        n = int(inside.sum())
+        med = float(np.median(lag[inside])) if n else float("nan")
+        if not n:
+            leader, label = "", "lag unclear"
+        elif med > 0:
+            leader, label = a, f"{a} leads"
+        elif med < 0:
+            leader, label = b, f"{b} leads"
+        else:
+            leader, label = "", "in step"
+        rows.append((float(on), float(off), leader, label, med, n))
+    return pd.DataFrame.from_records(rows, columns=list(LEADER_COLUMNS))
 
 
 def shifted_pair_synchrony(

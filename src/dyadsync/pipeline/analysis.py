@@ -204,6 +204,32 @@ def _moments_stage(
     return result
 
 
+def session_peaks(
+    synchrony: pd.DataFrame, features: pd.DataFrame, config: PipelineConfig
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Synchrony peaks and episodes of every feature with surrogates, as ``analyse_moments`` finds them (the
+    ``sync_peaks`` and ``sync_episodes`` tables), for a run that had no codes to analyse."""
+    from ..moments.peaks import EPISODE_COLUMNS, PEAK_COLUMNS, synchrony_peaks
+
+    m = config.moments
+    surrogates, _ = surrogate_synchrony(features, config)
+    peaks, episodes = [], []
+    for feature, sync in synchrony.groupby(synchrony["feature"].astype(str), sort=False):
+        if feature not in surrogates:
+            continue
+        s = sync.sort_values("time_s")
+        found = synchrony_peaks(s["time_s"].to_numpy(float), s["sync"].to_numpy(float),
+                                surrogate_values=surrogates[feature], quantile=float(m.peak_quantile),
+                                prominence_sd=float(m.peak_prominence_sd),
+                                distance_s=float(m.peak_distance_s) or None, window_s=config.synchrony.window_s,
+                                min_episode_s=float(m.min_episode_s))
+        peaks.append(found.peaks.assign(feature=feature))
+        episodes.append(found.episodes.assign(feature=feature))
+    cols_p, cols_e = ["feature", *PEAK_COLUMNS], ["feature", *EPISODE_COLUMNS]
+    return (pd.concat(peaks, ignore_index=True)[cols_p] if peaks else pd.DataFrame(columns=cols_p),
+            pd.concat(episodes, ignore_index=True)[cols_e] if episodes else pd.DataFrame(columns=cols_e))
+
+
 def surrogate_synchrony(
     features: pd.DataFrame, config: PipelineConfig
 ) -> tuple[dict[str, list[np.ndarray]], dict[str, Any]]:

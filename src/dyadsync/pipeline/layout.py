@@ -12,6 +12,12 @@ Run folder::
     report.html  timings.json  run.json (written last: its presence marks a complete run)
 
 Batch folder: see :mod:`dyadsync.pipeline.batch`.
+
+Export folder (``dyadsync export``; by default ``review/`` inside the run folder), for a recording or coder's file
+``<stem>``::
+
+    <stem>_dyadsync.eaf  <stem>_dyadsync_tsconf.xml  <stem>_dyadsync.TextGrid
+    <stem>_sync_<feature>.csv  <stem>_<feature>.csv (time-series tracks)  export.json
 """
 
 from __future__ import annotations
@@ -222,3 +228,34 @@ def read_dataset(out_dir: str | Path, table: str) -> pd.DataFrame:
     if not path.is_dir():
         raise DyadsyncError(f"{path}: no such table in the batch dataset; tables are {list(DATASET_TABLES)}")
     return pd.read_parquet(path)
+
+
+# ---------------------------------------------------------------------------------------------- export folder
+
+#: The folder ``dyadsync export`` writes into inside a run folder (unless given ``--into``).
+EXPORT_DIR = "review"
+#: The export's record: what was written from which run, with each file's SHA-256 (so that a new export replaces
+#: only files nobody changed since).
+EXPORT_RECORD = "export.json"
+
+
+def export_names(stem: str, features: list[str]) -> dict[str, Any]:
+    """File names of an export for the recording (or coder's ELAN file) ``stem`` and the synchrony features.
+
+    Returns ``{"eaf", "tsconf", "textgrid", "record"}`` -> name, and ``"sync_csv"``, ``"feature_csv"`` -> {feature:
+    name}. The configuration is named as ELAN names it: the ``.eaf`` name without ``.eaf``, plus ``_tsconf.xml``.
+    """
+    from ..io.elan_tracks import TSCONF_SUFFIX
+
+    def safe(text: str) -> str:
+        return "".join(c if c.isalnum() or c in "-_" else "_" for c in str(text))
+
+    eaf = f"{stem}_dyadsync.eaf"
+    return {
+        "eaf": eaf,
+        "tsconf": eaf[: -len(".eaf")] + TSCONF_SUFFIX,
+        "textgrid": f"{stem}_dyadsync.TextGrid",
+        "record": EXPORT_RECORD,
+        "sync_csv": {f: f"{stem}_sync_{safe(f)}.csv" for f in features},
+        "feature_csv": {f: f"{stem}_{safe(f)}.csv" for f in features},
+    }
