@@ -363,6 +363,10 @@ def test_export_of_a_batch_exports_every_finished_session(exported, tmp_path, ca
     (batch / "sessions" / "s2").mkdir()  # unfinished: no run.json
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DyadsyncWarning)
+        # the run records its inputs relative to its folder: moved away from them, it cannot find the coder's file
+        assert _cli("export", "--batch", batch, "-q") == 2
+        assert "anna_session.eaf: the run's ELAN codes file is not found" in capsys.readouterr().err
+        shutil.copy(TEMPLATE, batch / "sessions" / "anna_session.eaf")  # where the moved run looks for it
         assert _cli("export", "--batch", batch, "--into", tmp_path / "all", "-q") == 0
     assert (tmp_path / "all" / "s1" / "anna_session_dyadsync.eaf").is_file()
     assert not (tmp_path / "all" / "s2").exists()
